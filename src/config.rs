@@ -1,0 +1,657 @@
+//! Configuration: secrets, formats, cookie names, URLs, and loading them from the environment as
+//! next-auth does (`NEXTAUTH_SECRET`, `AUTH_SECRET`, `AUTH_SECRET_1..3`, `NEXTAUTH_URL`, `AUTH_URL`).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::Uri;
+
+use crate::cookies::Limits;
+use crate::jwe::{V4Key, V5Keys};
+use crate::layer::{AuthLayer, Policy, SkipMode};
+use crate::sessions::{Clock, Codec, Decoder, Inner, Source};
+use crate::token::Validation;
+use crate::Sessions;
+
+/// next-auth's `DEFAULT_MAX_AGE`: 30 days.
+const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// A session token format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// NextAuth.js v4 (`next-auth@4`): `dir` + `A256GCM`, cookie `next-auth.session-token`.
+    V4,
+    /// Auth.js v5 (`next-auth@5`, `@auth/core`): `dir` + `A256CBC-HS512` (or `A256GCM`) keyed by
+    /// the cookie name, cookie `authjs.session-token`.
+    V5,
+}
+
+impl Format {
+    /// The default session cookie name, without the `__Secure-` prefix.
+    ///
+    /// ```
+    /// use tower_nextauth::Format;
+    /// assert_eq!(Format::V4.cookie_name(), "next-auth.session-token");
+    /// assert_eq!(Format::V5.cookie_name(), "authjs.session-token");
+    /// ```
+    pub fn cookie_name(self) -> &'static str {
+        match self {
+            Format::V4 => "next-auth.session-token",
+            Format::V5 => "authjs.session-token",
+        }
+    }
+}
+
+/// The prefix next-auth puts on cookie names when it runs on HTTPS.
+const SECURE_PREFIX: &str = "__Secure-";
+
+/// A configuration the layer refuses to start with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No secret, or an empty one, while a built-in format needs one. next-auth would start and
+    /// redirect every request to `?error=Configuration`; we fail before serving anything.
+    MissingSecret,
+    /// `NEXTAUTH_URL`/`AUTH_URL` (or [`Builder::url`]) is not an absolute http(s) URL.
+    InvalidUrl,
+    /// A base path or page that is not a path beginning with `/`.
+    InvalidPath(&'static str),
+    /// A cookie name that cannot appear in a `Cookie` header.
+    InvalidCookieName,
+    /// No format to read.
+    NoFormat,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::MissingSecret => f.write_str(
+                "no session secret: set NEXTAUTH_SECRET or AUTH_SECRET, or call Builder::secret",
+            ),
+            ConfigError::InvalidUrl => {
+                f.write_str("NEXTAUTH_URL/AUTH_URL must be an absolute http(s) URL")
+            }
+            ConfigError::InvalidPath(what) => write!(f, "{what} must be a path starting with '/'"),
+            ConfigError::InvalidCookieName => f.write_str("invalid session cookie name"),
+            ConfigError::NoFormat => f.write_str("at least one session format is required"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Secret bytes; `Debug` never prints them.
+#[derive(Clone, PartialEq, Eq)]
+struct Secret(Vec<u8>);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(REDACTED)")
+    }
+}
+
+/// The environment as next-auth reads it, captured by [`Builder::from_env`].
+#[derive(Clone, Default)]
+struct Env {
+    nextauth_secret: Option<String>,
+    auth_secret: Option<String>,
+    numbered: [Option<String>; 3],
+    nextauth_url: Option<String>,
+    auth_url: Option<String>,
+    vercel: bool,
+}
+
+/// The parts of `NEXTAUTH_URL` the middleware uses (next-auth's `parseUrl`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Url {
+    https: bool,
+    origin: String,
+    path: String,
+}
+
+impl Url {
+    fn parse(raw: &str) -> Result<Self, ConfigError> {
+        // next-auth prefixes a scheme-less value with https:// (spec §3.2).
+        let raw = if raw.starts_with("http") {
+            raw.to_owned()
+        } else {
+            format!("https://{raw}")
+        };
+        let uri: Uri = raw.parse().map_err(|_| ConfigError::InvalidUrl)?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(ConfigError::InvalidUrl),
+        };
+        let authority = uri.authority().ok_or(ConfigError::InvalidUrl)?;
+        let path = match uri.path().trim_end_matches('/') {
+            "" => "/api/auth".to_owned(),
+            path => path.to_owned(),
+        };
+        Ok(Self {
+            https,
+            origin: format!("{}://{}", if https { "https" } else { "http" }, authority),
+            path,
+        })
+    }
+}
+
+/// Builds an [`AuthLayer`]. Keys are derived once, in [`build`](Builder::build).
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_nextauth::{AuthLayer, Format};
+///
+/// let layer = AuthLayer::builder()
+///     .secrets(["new-secret-at-least-32-bytes-long", "old-secret-at-least-32-bytes-long"])
+///     .format(Format::V5)
+///     .url("https://app.example.com/api/auth")
+///     .unwrap()
+///     .sign_in_page("/login")
+///     .leeway(Duration::from_secs(15))
+///     .build()
+///     .unwrap();
+/// assert_eq!(
+///     layer.sessions().cookie_names().collect::<Vec<_>>(),
+///     ["__Secure-authjs.session-token"]
+/// );
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct Builder {
+    secrets: Option<Vec<Secret>>,
+    formats: Vec<Format>,
+    cookie_name: Option<String>,
+    secure: Option<bool>,
+    either_prefix: bool,
+    url: Option<Url>,
+    env: Env,
+    base_path: String,
+    sign_in_page: String,
+    error_page: String,
+    skip: SkipMode,
+    strict: bool,
+    leeway: Duration,
+    require_exp: bool,
+    max_age: Duration,
+    clock: Option<Clock>,
+    decoder: Option<Arc<dyn Decoder>>,
+    bearer: bool,
+    limits: Limits,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            secrets: None,
+            formats: vec![Format::V5, Format::V4],
+            cookie_name: None,
+            secure: None,
+            either_prefix: false,
+            url: None,
+            env: Env::default(),
+            base_path: String::new(),
+            sign_in_page: "/api/auth/signin".into(),
+            error_page: "/api/auth/error".into(),
+            skip: SkipMode::default(),
+            strict: false,
+            leeway: Duration::from_secs(15),
+            require_exp: false,
+            max_age: DEFAULT_MAX_AGE,
+            clock: None,
+            decoder: None,
+            bearer: true,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("secrets", &self.secrets.as_ref().map(|s| s.len()))
+            .field("formats", &self.formats)
+            .field("cookie_name", &self.cookie_name)
+            .field("secure", &self.secure)
+            .field("base_path", &self.base_path)
+            .field("sign_in_page", &self.sign_in_page)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// A builder with next-auth's defaults: reads Auth.js v5 and NextAuth v4 cookies (v5 first),
+    /// no secret yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder that takes secrets and the URL from the process environment, exactly as
+    /// next-auth reads them (see [`from_env_vars`](Self::from_env_vars)).
+    pub fn from_env() -> Self {
+        Self::from_env_vars(|name| std::env::var(name).ok())
+    }
+
+    /// A builder that takes secrets and the URL from `var`, which looks up an environment variable.
+    ///
+    /// Resolved in [`build`](Self::build), so the final format decides the precedence:
+    /// - v4 first: secret `NEXTAUTH_SECRET ?? AUTH_SECRET`, URL `NEXTAUTH_URL`; with no URL the
+    ///   cookie is secure when `VERCEL` is set (v4 `getToken`).
+    /// - v5 first: secret `AUTH_SECRET ?? NEXTAUTH_SECRET`; only when both are unset,
+    ///   `[AUTH_SECRET_3, AUTH_SECRET_2, AUTH_SECRET_1]` (the first one present encrypts), as
+    ///   next-auth v5 does. URL `AUTH_URL ?? NEXTAUTH_URL`.
+    ///
+    /// An https URL selects the `__Secure-` cookie name. Explicit builder calls win over the
+    /// environment.
+    ///
+    /// ```
+    /// use tower_nextauth::{AuthLayer, Builder};
+    ///
+    /// let env = |name: &str| match name {
+    ///     "AUTH_SECRET" => Some("from-the-environment-32-bytes-long".to_owned()),
+    ///     "AUTH_URL" => Some("https://example.com".to_owned()),
+    ///     _ => None,
+    /// };
+    /// let layer = Builder::from_env_vars(env).build().unwrap();
+    /// assert_eq!(
+    ///     layer.sessions().cookie_names().collect::<Vec<_>>(),
+    ///     ["__Secure-authjs.session-token", "__Secure-next-auth.session-token"]
+    /// );
+    /// ```
+    pub fn from_env_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| var(name).filter(|v| !v.is_empty());
+        Self {
+            env: Env {
+                nextauth_secret: get("NEXTAUTH_SECRET"),
+                auth_secret: get("AUTH_SECRET"),
+                numbered: [get("AUTH_SECRET_1"), get("AUTH_SECRET_2"), get("AUTH_SECRET_3")],
+                nextauth_url: get("NEXTAUTH_URL"),
+                auth_url: get("AUTH_URL"),
+                vercel: get("VERCEL").is_some(),
+            },
+            ..Self::default()
+        }
+    }
+
+    /// The session secret (`NEXTAUTH_SECRET` / `AUTH_SECRET`).
+    pub fn secret(self, secret: impl AsRef<[u8]>) -> Self {
+        self.secrets([secret])
+    }
+
+    /// Several secrets for rotation, newest first. The first encrypts; v5 tokens with a `kid` are
+    /// tried against every secret, tokens without one only against the first (as `@auth/core`).
+    pub fn secrets<S: AsRef<[u8]>>(mut self, secrets: impl IntoIterator<Item = S>) -> Self {
+        self.secrets = Some(
+            secrets
+                .into_iter()
+                .map(|s| Secret(s.as_ref().to_vec()))
+                .collect(),
+        );
+        self
+    }
+
+    /// Reads (and writes) only `format`.
+    pub fn format(self, format: Format) -> Self {
+        self.formats([format])
+    }
+
+    /// Reads every format in `formats`, in order; the first one writes. `[Format::V5, Format::V4]`
+    /// (the default) keeps v4 users signed in while an app migrates to Auth.js v5; upstream logs
+    /// them all out.
+    pub fn formats(mut self, formats: impl IntoIterator<Item = Format>) -> Self {
+        self.formats = formats.into_iter().collect();
+        self
+    }
+
+    /// A custom session cookie name (`cookies.sessionToken.name`). For v5 it is also the HKDF salt.
+    /// The `__Secure-` prefix is not added to a custom name.
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie_name = Some(name.into());
+        self
+    }
+
+    /// Whether the session cookie carries the `__Secure-` prefix. By default this follows the URL
+    /// (`NEXTAUTH_URL`/`AUTH_URL` on https), as next-auth does.
+    pub fn secure_cookie(mut self, secure: bool) -> Self {
+        self.secure = Some(secure);
+        self
+    }
+
+    /// Also reads the cookie name with the other prefix (`__Secure-` or none).
+    ///
+    /// This is for the most reported next-auth problem: behind a TLS-terminating proxy the app
+    /// writes `__Secure-…` while the reader looks for the plain name (or the reverse), and users
+    /// are signed out in a loop. Off by default, as upstream.
+    pub fn either_prefix(mut self, either: bool) -> Self {
+        self.either_prefix = either;
+        self
+    }
+
+    /// The app URL (`NEXTAUTH_URL` / `AUTH_URL`). Its scheme selects the secure cookie name, its
+    /// path is the auth base path (default `/api/auth`), and its origin is used for the sign-in
+    /// redirect's `Location`.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidUrl`] when `url` is not an http(s) URL with a host.
+    pub fn url(mut self, url: &str) -> Result<Self, ConfigError> {
+        self.url = Some(Url::parse(url)?);
+        Ok(self)
+    }
+
+    /// The Next.js `basePath`, e.g. `/docs`. Requests arrive with it; redirects keep it.
+    pub fn base_path(mut self, base_path: impl Into<String>) -> Self {
+        self.base_path = base_path.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The sign-in page (`pages.signIn`), default `/api/auth/signin`. It may carry a query string.
+    pub fn sign_in_page(mut self, page: impl Into<String>) -> Self {
+        self.sign_in_page = page.into();
+        self
+    }
+
+    /// The error page (`pages.error`), default `/api/auth/error`.
+    pub fn error_page(mut self, page: impl Into<String>) -> Self {
+        self.error_page = page.into();
+        self
+    }
+
+    /// How the built-in skip list (auth path, `/_next`, `/favicon.ico`) matches paths.
+    /// Default [`SkipMode::Segment`]; [`SkipMode::Prefix`] is `withAuth`'s exact behaviour.
+    pub fn skip_mode(mut self, mode: SkipMode) -> Self {
+        self.skip = mode;
+        self
+    }
+
+    /// `withAuth` parity for denials: a signed-in user whom `authorized` denies is redirected to
+    /// sign-in with a 307, as in next-auth v4, instead of getting a 403. That redirect can loop
+    /// (next-auth #4787), which is why it is off by default.
+    pub fn strict_with_auth(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Clock tolerance for `exp` and `nbf`; default 15 s, as next-auth.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Rejects tokens without `exp`. Off by default, because next-auth accepts them.
+    pub fn require_exp(mut self, require: bool) -> Self {
+        self.require_exp = require;
+        self
+    }
+
+    /// The lifetime of tokens this crate encodes (`session.maxAge`); default 30 days.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// The clock, in seconds since the Unix epoch. Tests inject a fixed time here.
+    pub fn clock(mut self, now: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(now));
+        self
+    }
+
+    /// Replaces the built-in formats with a custom decoder (`withAuth`'s `jwt.decode`), applied to
+    /// the session cookie and the `Authorization: Bearer` fallback. No secret is needed then.
+    pub fn decoder(mut self, decoder: impl Decoder) -> Self {
+        self.decoder = Some(Arc::new(decoder));
+        self
+    }
+
+    /// Whether a request without a session cookie may carry its token as `Authorization: Bearer`.
+    /// On by default, as in `getToken`.
+    pub fn bearer(mut self, bearer: bool) -> Self {
+        self.bearer = bearer;
+        self
+    }
+
+    /// Caps on the session cookie size and chunk count.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Derives every key and builds the layer.
+    ///
+    /// # Errors
+    /// [`ConfigError::MissingSecret`] when a built-in format has no non-empty secret, and the
+    /// other [`ConfigError`]s for invalid names, paths and URLs.
+    pub fn build(self) -> Result<AuthLayer, ConfigError> {
+        let primary = *self.formats.first().ok_or(ConfigError::NoFormat)?;
+        let env = &self.env;
+        let env_url = match primary {
+            Format::V4 => env.nextauth_url.as_ref().or(env.auth_url.as_ref()),
+            Format::V5 => env.auth_url.as_ref().or(env.nextauth_url.as_ref()),
+        };
+        let url = match (self.url, env_url) {
+            (Some(url), _) => Some(url),
+            (None, Some(raw)) => Some(Url::parse(raw)?),
+            (None, None) => None,
+        };
+        let secure = self
+            .secure
+            .or(url.as_ref().map(|u| u.https))
+            .unwrap_or(primary == Format::V4 && env.vercel);
+
+        for (what, path) in [
+            ("the base path", &self.base_path),
+            ("the sign-in page", &self.sign_in_page),
+            ("the error page", &self.error_page),
+        ] {
+            let valid = (path.is_empty() && what == "the base path") || path.starts_with('/');
+            if !valid || !path.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ConfigError::InvalidPath(what));
+            }
+        }
+
+        let names = cookie_names(&self.formats, self.cookie_name.as_deref(), secure, self.either_prefix)?;
+        let sources = match self.decoder {
+            Some(decoder) => names
+                .into_iter()
+                .map(|(name, _)| Source {
+                    name,
+                    codec: Codec::Custom(decoder.clone()),
+                })
+                .collect(),
+            None => {
+                let secrets = match self.secrets {
+                    Some(secrets) => secrets,
+                    None => env_secrets(env, primary),
+                };
+                if secrets.is_empty() || secrets.iter().any(|s| s.0.is_empty()) {
+                    return Err(ConfigError::MissingSecret);
+                }
+                names
+                    .into_iter()
+                    .map(|(name, format)| {
+                        let codec = match format {
+                            // v4 has no rotation and no kid: the first secret only (spec §1).
+                            Format::V4 => Codec::V4(V4Key::new(&secrets[0].0)),
+                            Format::V5 => {
+                                Codec::V5(V5Keys::new(secrets.iter().map(|s| s.0.as_slice()), &name))
+                            }
+                        };
+                        Source { name, codec }
+                    })
+                    .collect()
+            }
+        };
+
+        let clock = self.clock.unwrap_or_else(|| Arc::new(unix_now));
+        let sessions = Sessions {
+            inner: Arc::new(Inner {
+                sources,
+                bearer: self.bearer,
+                validation: Validation {
+                    leeway: self.leeway.as_secs() as i64,
+                    require_exp: self.require_exp,
+                },
+                limits: self.limits,
+                clock,
+                max_age: self.max_age.as_secs() as i64,
+            }),
+        };
+        let policy = Policy {
+            base_path: self.base_path,
+            auth_path: url.as_ref().map_or_else(|| "/api/auth".to_owned(), |u| u.path.clone()),
+            sign_in_page: self.sign_in_page,
+            error_page: self.error_page,
+            skip: self.skip,
+            origin: url.map(|u| u.origin),
+            strict: self.strict,
+        };
+        Ok(AuthLayer::new(sessions, policy))
+    }
+}
+
+/// The session cookie names to read, in order, with the format each one holds.
+fn cookie_names(
+    formats: &[Format],
+    custom: Option<&str>,
+    secure: bool,
+    either_prefix: bool,
+) -> Result<Vec<(String, Format)>, ConfigError> {
+    let mut names = Vec::new();
+    for &format in formats {
+        let candidates: Vec<String> = match custom {
+            Some(name) => vec![name.to_owned()],
+            None => {
+                let plain = format.cookie_name();
+                let prefixed = format!("{SECURE_PREFIX}{plain}");
+                match (secure, either_prefix) {
+                    (true, false) => vec![prefixed],
+                    (false, false) => vec![plain.to_owned()],
+                    (true, true) => vec![prefixed, plain.to_owned()],
+                    (false, true) => vec![plain.to_owned(), prefixed],
+                }
+            }
+        };
+        for name in candidates {
+            let valid = !name.is_empty()
+                && name.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+            if !valid {
+                return Err(ConfigError::InvalidCookieName);
+            }
+            if !names.iter().any(|(n, f)| *n == name && *f == format) {
+                names.push((name, format));
+            }
+        }
+    }
+    Ok(names)
+}
+
+fn env_secrets(env: &Env, primary: Format) -> Vec<Secret> {
+    let single = match primary {
+        Format::V4 => env.nextauth_secret.as_ref().or(env.auth_secret.as_ref()),
+        Format::V5 => env.auth_secret.as_ref().or(env.nextauth_secret.as_ref()),
+    };
+    match single {
+        Some(secret) => vec![Secret(secret.as_bytes().to_vec())],
+        // next-auth v5 only reads the numbered secrets when AUTH_SECRET is unset, and unshifts
+        // them, so AUTH_SECRET_3 ends up first and encrypts (spec §4.5).
+        None if primary == Format::V5 => env
+            .numbered
+            .iter()
+            .rev()
+            .flatten()
+            .map(|s| Secret(s.as_bytes().to_vec()))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> Builder {
+        Builder::from_env_vars(move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    fn names(layer: &AuthLayer) -> Vec<String> {
+        layer.sessions().cookie_names().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn missing_or_empty_secret_is_a_config_error() {
+        assert_eq!(Builder::new().build().unwrap_err(), ConfigError::MissingSecret);
+        assert_eq!(Builder::new().secret("").build().unwrap_err(), ConfigError::MissingSecret);
+        assert_eq!(env(&[("NEXTAUTH_SECRET", "")]).build().unwrap_err(), ConfigError::MissingSecret);
+    }
+
+    #[test]
+    fn nextauth_url_https_selects_the_secure_name_for_v4() {
+        let layer = env(&[("NEXTAUTH_SECRET", "s"), ("NEXTAUTH_URL", "https://example.com")])
+            .format(Format::V4)
+            .build()
+            .unwrap();
+        assert_eq!(names(&layer), ["__Secure-next-auth.session-token"]);
+    }
+
+    #[test]
+    fn vercel_only_counts_without_a_url_as_in_get_token() {
+        let v4 = |vars| env(vars).format(Format::V4).build().unwrap();
+        assert_eq!(names(&v4(&[("NEXTAUTH_SECRET", "s"), ("VERCEL", "1")])), ["__Secure-next-auth.session-token"]);
+        assert_eq!(
+            names(&v4(&[("NEXTAUTH_SECRET", "s"), ("VERCEL", "1"), ("NEXTAUTH_URL", "http://localhost:3000")])),
+            ["next-auth.session-token"]
+        );
+    }
+
+    #[test]
+    fn numbered_secrets_only_without_auth_secret() {
+        assert_eq!(
+            env_secrets(&env(&[("AUTH_SECRET_1", "one"), ("AUTH_SECRET_3", "three")]).env, Format::V5),
+            [Secret(b"three".to_vec()), Secret(b"one".to_vec())]
+        );
+        assert_eq!(
+            env_secrets(&env(&[("AUTH_SECRET", "main"), ("AUTH_SECRET_1", "one")]).env, Format::V5),
+            [Secret(b"main".to_vec())]
+        );
+        assert_eq!(
+            env_secrets(&env(&[("AUTH_SECRET", "a"), ("NEXTAUTH_SECRET", "n")]).env, Format::V4),
+            [Secret(b"n".to_vec())]
+        );
+    }
+
+    #[test]
+    fn url_parsing_follows_parse_url() {
+        let url = Url::parse("example.com/custom/auth/").unwrap();
+        assert_eq!(
+            url,
+            Url { https: true, origin: "https://example.com".into(), path: "/custom/auth".into() }
+        );
+        assert_eq!(Url::parse("http://localhost:3000").unwrap().path, "/api/auth");
+        assert_eq!(Url::parse("http://").unwrap_err(), ConfigError::InvalidUrl);
+        assert_eq!(Url::parse("https://exa mple.com").unwrap_err(), ConfigError::InvalidUrl);
+    }
+
+    #[test]
+    fn either_prefix_reads_both_names() {
+        let layer = Builder::new().secret("s").format(Format::V5).either_prefix(true).build().unwrap();
+        assert_eq!(names(&layer), ["authjs.session-token", "__Secure-authjs.session-token"]);
+    }
+
+    #[test]
+    fn debug_never_prints_secrets() {
+        let builder = Builder::new().secret("super-secret-value");
+        assert!(!format!("{builder:?}").contains("super-secret"));
+        let layer = builder.build().unwrap();
+        assert!(!format!("{layer:?}").contains("super-secret"));
+    }
+}

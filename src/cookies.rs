@@ -1,0 +1,228 @@
+//! Reading session cookies as next-auth's `SessionStore` does (spec §2.3): bare or chunked
+//! `name.0 … name.N`, plus the `Authorization: Bearer` fallback of `getToken` (spec §1.4).
+
+use std::borrow::Cow;
+
+use http::header::{AUTHORIZATION, COOKIE};
+use http::HeaderMap;
+
+use crate::SessionError;
+
+/// Caps on what a request may carry as its session, checked while reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Total bytes of session cookie values (all chunks together). Default 64 KiB: next-auth's
+    /// largest real cookies are a few chunks of ~3.9 KiB, and Node rejects request headers over
+    /// 16 KiB by default, so a Next.js app never writes more.
+    pub max_bytes: usize,
+    /// Number of chunk cookies. Default 16.
+    pub max_chunks: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 64 * 1024,
+            max_chunks: 16,
+        }
+    }
+}
+
+/// The session cookie `name` from `headers`, reassembled from chunks when needed.
+///
+/// `Ok(None)`: no such cookie. `Err`: a value that cannot be a session (a bare cookie next to
+/// chunks, a gap in the chunk numbers, a limit exceeded). Upstream concatenates such sets into
+/// garbage that fails to decrypt; we fail the same way without doing the work.
+pub(crate) fn read<'h>(
+    headers: &'h HeaderMap,
+    name: &str,
+    limits: Limits,
+) -> Result<Option<Cow<'h, str>>, SessionError> {
+    let mut bare: Option<&[u8]> = None;
+    let mut chunks: Vec<(u32, &[u8])> = Vec::new();
+    let mut total = 0usize;
+    let mut foreign = false;
+    for header in headers.get_all(COOKIE) {
+        for pair in header.as_bytes().split(|&b| b == b';') {
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+                continue;
+            };
+            let key = trim(&pair[..eq]);
+            // SessionStore collects every cookie whose name *starts with* the session name.
+            let Some(suffix) = key.strip_prefix(name.as_bytes()) else {
+                continue;
+            };
+            let mut value = trim(&pair[eq + 1..]);
+            if value.len() >= 2 && value[0] == b'"' && value[value.len() - 1] == b'"' {
+                value = &value[1..value.len() - 1];
+            }
+            // Auth.js skips empty values; for next-auth an empty value is no token either.
+            if value.is_empty() {
+                continue;
+            }
+            total += value.len();
+            if total > limits.max_bytes {
+                return Err(SessionError::Malformed);
+            }
+            if suffix.is_empty() {
+                // Duplicate names: the first one wins, as in `cookie.parse`.
+                bare.get_or_insert(value);
+            } else if let Some(index) = chunk_index(suffix) {
+                if chunks.iter().any(|&(i, _)| i == index) {
+                    continue;
+                }
+                if chunks.len() == limits.max_chunks {
+                    return Err(SessionError::Malformed);
+                }
+                chunks.push((index, value));
+            } else {
+                foreign = true;
+            }
+        }
+    }
+    if chunks.is_empty() {
+        return match bare {
+            None if foreign => Err(SessionError::Malformed),
+            None => Ok(None),
+            Some(_) if foreign => Err(SessionError::Malformed),
+            Some(value) => text(value).map(Some),
+        };
+    }
+    if bare.is_some() || foreign {
+        // A bare cookie and chunks together: upstream's `getToken` returns null (spec §2.3).
+        return Err(SessionError::Malformed);
+    }
+    chunks.sort_unstable_by_key(|&(i, _)| i);
+    if chunks.iter().enumerate().any(|(pos, &(i, _))| pos as u32 != i) {
+        return Err(SessionError::Malformed);
+    }
+    let mut joined = String::with_capacity(total);
+    for (_, value) in chunks {
+        joined.push_str(&text(value)?);
+    }
+    Ok(Some(Cow::Owned(joined)))
+}
+
+/// `Authorization: Bearer <token>`, read exactly as `getToken` reads it: a case-sensitive
+/// `Bearer`, the second space-separated field only, then `decodeURIComponent`, where malformed
+/// percent-encoding means no token (4.24.15 behaviour; spec §1.4).
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<Cow<'_, str>> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let mut fields = value.split(' ');
+    if fields.next() != Some("Bearer") {
+        return None;
+    }
+    let token = fields.next().filter(|t| !t.is_empty())?;
+    decode_uri_component(token)
+}
+
+fn chunk_index(suffix: &[u8]) -> Option<u32> {
+    let digits = suffix.strip_prefix(b".")?;
+    if digits.is_empty() || digits.len() > 4 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| !matches!(b, b' ' | b'\t'));
+    let Some(start) = start else { return &[] };
+    let end = bytes.iter().rposition(|b| !matches!(b, b' ' | b'\t')).unwrap_or(start);
+    &bytes[start..=end]
+}
+
+/// A cookie value as text. `cookie.parse` percent-decodes values that contain `%` and keeps the
+/// raw value when that fails; session tokens never contain `%`, so the raw value is the rule.
+fn text(value: &[u8]) -> Result<Cow<'_, str>, SessionError> {
+    let raw = std::str::from_utf8(value).map_err(|_| SessionError::Malformed)?;
+    if raw.contains('%') {
+        if let Some(decoded) = decode_uri_component(raw) {
+            return Ok(Cow::Owned(decoded.into_owned()));
+        }
+    }
+    Ok(Cow::Borrowed(raw))
+}
+
+/// JavaScript's `decodeURIComponent`: every `%` must start a `%XX` escape and the result must be
+/// UTF-8, otherwise it fails (where JS throws `URIError`).
+pub(crate) fn decode_uri_component(input: &str) -> Option<Cow<'_, str>> {
+    if !input.contains('%') {
+        return Some(Cow::Borrowed(input));
+    }
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hi = (hex[0] as char).to_digit(16)?;
+            let lo = (hex[1] as char).to_digit(16)?;
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok().map(Cow::Owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(cookie: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(COOKIE, HeaderValue::from_str(cookie).unwrap());
+        h
+    }
+
+    fn value(cookie: &str) -> Result<Option<String>, SessionError> {
+        read(&headers(cookie), "s", Limits::default()).map(|v| v.map(Cow::into_owned))
+    }
+
+    #[test]
+    fn chunks_reassemble_in_numeric_order() {
+        assert_eq!(value("s.2=c; x=1; s.0=a; s.10=k; s.1=b; s.3=d; s.4=e; s.5=f; s.6=g; s.7=h; s.8=i; s.9=j").unwrap().unwrap(), "abcdefghijk");
+    }
+
+    #[test]
+    fn bare_cookie_with_chunks_is_invalid() {
+        assert_eq!(value("s=a; s.0=b"), Err(SessionError::Malformed));
+    }
+
+    #[test]
+    fn chunk_gap_and_foreign_suffix_are_invalid() {
+        assert_eq!(value("s.0=a; s.2=b"), Err(SessionError::Malformed));
+        assert_eq!(value("s-old=a"), Err(SessionError::Malformed));
+    }
+
+    #[test]
+    fn empty_values_are_absent_and_first_duplicate_wins() {
+        assert_eq!(value("s=; t=1").unwrap(), None);
+        assert_eq!(value("s=first; s=second").unwrap().unwrap(), "first");
+    }
+
+    #[test]
+    fn limits_stop_reading() {
+        let many: String = (0..17).map(|i| format!("s.{i}=a; ")).collect();
+        assert_eq!(value(&many), Err(SessionError::Malformed));
+        let limits = Limits { max_bytes: 3, max_chunks: 16 };
+        assert_eq!(read(&headers("s=abcd"), "s", limits), Err(SessionError::Malformed));
+    }
+
+    #[test]
+    fn bearer_follows_get_token() {
+        let auth = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+            bearer(&h).map(Cow::into_owned)
+        };
+        assert_eq!(auth("Bearer a.b%2Ec").as_deref(), Some("a.b.c"));
+        assert_eq!(auth("bearer abc"), None);
+        assert_eq!(auth("Bearer  abc"), None);
+        assert_eq!(auth("Bearer %E0%A4%A"), None);
+        assert_eq!(auth("Bearer %FF"), None);
+    }
+}

@@ -1,0 +1,222 @@
+//! [`AuthLayer`]: the configuration, shared by every [`AuthService`] it builds.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use http::request::Parts;
+use tower_layer::Layer;
+
+use crate::authorize::{Authorize, AuthorizeFn, HasToken};
+use crate::{AuthService, Builder, Claims, Sessions, Token};
+
+/// How the built-in skip list (the auth path, `/_next`, `/favicon.ico`) matches request paths.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SkipMode {
+    /// A skip entry covers itself and the paths below it: `/api/auth` skips `/api/auth/session`
+    /// but not `/api/authors`.
+    #[default]
+    Segment,
+    /// `withAuth`'s plain `startsWith` (spec §3.2): `/api/authors`, `/_nextdata` and
+    /// `/favicon.ico.bak` are skipped too, and so are left unprotected. For exact parity only.
+    Prefix,
+}
+
+/// Route-level settings, fixed when the layer is built.
+#[derive(Clone, Debug)]
+pub(crate) struct Policy {
+    pub(crate) base_path: String,
+    pub(crate) auth_path: String,
+    pub(crate) sign_in_page: String,
+    pub(crate) error_page: String,
+    pub(crate) skip: SkipMode,
+    pub(crate) origin: Option<String>,
+    pub(crate) strict: bool,
+}
+
+impl Policy {
+    /// The Next.js `pathname`: the path without the `basePath`.
+    pub(crate) fn pathname<'a>(&self, path: &'a str) -> &'a str {
+        if self.base_path.is_empty() {
+            return path;
+        }
+        match path.strip_prefix(self.base_path.as_str()) {
+            Some("") => "/",
+            Some(rest) if rest.starts_with('/') => rest,
+            _ => path,
+        }
+    }
+
+    /// `withAuth`'s step 1: requests that pass without any session work (spec §3.2).
+    pub(crate) fn skips(&self, path: &str) -> bool {
+        let pathname = self.pathname(path);
+        // `${basePath}${pathname}` is the request path itself, unless the path lacked the base.
+        let full = if self.base_path.is_empty() || !std::ptr::eq(pathname, path) {
+            std::borrow::Cow::Borrowed(path)
+        } else {
+            std::borrow::Cow::Owned(format!("{}{}", self.base_path, pathname))
+        };
+        self.covers(&full, &self.auth_path)
+            || pathname == self.sign_in_page
+            || pathname == self.error_page
+            || self.covers(pathname, "/_next")
+            || self.covers(pathname, "/favicon.ico")
+    }
+
+    fn covers(&self, path: &str, prefix: &str) -> bool {
+        match self.skip {
+            SkipMode::Prefix => path.starts_with(prefix),
+            SkipMode::Segment => match path.strip_prefix(prefix) {
+                Some(rest) => rest.is_empty() || rest.starts_with('/'),
+                None => false,
+            },
+        }
+    }
+}
+
+pub(crate) struct Shared<A> {
+    pub(crate) sessions: Sessions,
+    pub(crate) policy: Policy,
+    pub(crate) authorize: A,
+}
+
+/// Decrypts the NextAuth session cookie into the request extensions and runs `authorized`: the
+/// tower counterpart of next-auth's `withAuth`.
+///
+/// - Allowed requests reach the inner service with a [`Token<C>`] in their extensions (when they
+///   carry a session).
+/// - Denied requests without a session get a `307` to the sign-in page with a `callbackUrl`, as
+///   `withAuth` sends; denied requests *with* a session get a `403`.
+/// - The auth routes, the sign-in and error pages, `/_next` and `/favicon.ico` pass untouched.
+///
+/// ```
+/// use http::{header, Request, Response, StatusCode};
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+/// use tower_nextauth::{AuthLayer, Format, Token};
+///
+/// # tokio_test::block_on(async {
+/// let layer = AuthLayer::builder()
+///     .secret("a-development-secret-of-32-bytes!")
+///     .format(Format::V4)
+///     .build()
+///     .unwrap();
+/// let cookie = format!(
+///     "next-auth.session-token={}",
+///     layer.sessions().encode(&serde_json::json!({"name": "Ada"})).unwrap()
+/// );
+///
+/// let app = ServiceBuilder::new().layer(layer).service(service_fn(|req: Request<String>| async move {
+///     let token = req.extensions().get::<Token>().unwrap();
+///     Ok::<_, std::convert::Infallible>(Response::new(format!("hello {}", token["name"])))
+/// }));
+///
+/// let res = app.clone().oneshot(Request::get("/dashboard?tab=1").body(String::new()).unwrap()).await.unwrap();
+/// assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);
+/// assert_eq!(res.headers()[header::LOCATION], "/api/auth/signin?callbackUrl=%2Fdashboard%3Ftab%3D1");
+///
+/// let req = Request::get("/dashboard").header(header::COOKIE, cookie).body(String::new()).unwrap();
+/// let res = app.oneshot(req).await.unwrap();
+/// assert_eq!(res.into_body(), "hello \"Ada\"");
+/// # });
+/// ```
+pub struct AuthLayer<C = Claims, A = HasToken> {
+    shared: Arc<Shared<A>>,
+    _claims: PhantomData<fn() -> C>,
+}
+
+impl AuthLayer {
+    /// A [`Builder`] with next-auth's defaults.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn new(sessions: Sessions, policy: Policy) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                sessions,
+                policy,
+                authorize: HasToken,
+            }),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C, A> AuthLayer<C, A> {
+    /// The session reader, for decoding (and encoding) outside the request path.
+    pub fn sessions(&self) -> &Sessions {
+        &self.shared.sessions
+    }
+
+    /// Sets the claims type that tokens deserialize into. Requests whose claims do not fit `C2`
+    /// have no session.
+    pub fn claims<C2>(self) -> AuthLayer<C2, A> {
+        AuthLayer {
+            shared: self.shared,
+            _claims: PhantomData,
+        }
+    }
+
+    /// Sets the `authorized` callback from a closure over the request head and the token.
+    ///
+    /// It returns a `bool` or a [`Decision`](crate::Decision). Unlike `withAuth`, there is no
+    /// "no opinion" value: write `token.is_some()` where the JS callback returned `undefined`.
+    ///
+    /// ```
+    /// use tower_nextauth::AuthLayer;
+    ///
+    /// let layer = AuthLayer::builder()
+    ///     .secret("a-development-secret-of-32-bytes!")
+    ///     .build()
+    ///     .unwrap()
+    ///     .authorized(|req, token| {
+    ///         !req.uri.path().starts_with("/admin") || token.is_some_and(|t| t["role"] == "admin")
+    ///     });
+    /// # let _ = layer;
+    /// ```
+    pub fn authorized<F, R>(self, f: F) -> AuthLayer<C, AuthorizeFn<F>>
+    where
+        F: Fn(&Parts, Option<&Token<C>>) -> R + Send + Sync + 'static,
+        R: Into<crate::Decision>,
+    {
+        self.authorize_with(AuthorizeFn(f))
+    }
+
+    /// Sets the `authorized` callback from an [`Authorize`] implementation.
+    pub fn authorize_with<A2: Authorize<C>>(self, authorize: A2) -> AuthLayer<C, A2> {
+        AuthLayer {
+            shared: Arc::new(Shared {
+                sessions: self.shared.sessions.clone(),
+                policy: self.shared.policy.clone(),
+                authorize,
+            }),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C, A> Clone for AuthLayer<C, A> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C, A> fmt::Debug for AuthLayer<C, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthLayer")
+            .field("sessions", &self.shared.sessions)
+            .field("policy", &self.shared.policy)
+            .finish()
+    }
+}
+
+impl<S, C, A> Layer<S> for AuthLayer<C, A> {
+    type Service = AuthService<S, C, A>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService::new(inner, self.shared.clone())
+    }
+}

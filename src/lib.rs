@@ -1,0 +1,123 @@
+//! Tower middleware that reads (and writes) NextAuth.js v4 and Auth.js v5 session cookies: the
+//! Rust counterpart of next-auth's `withAuth`, byte-compatible with the real libraries.
+//!
+//! A Next.js app and Rust services (axum, hyper, tonic) on the same domain share one session
+//! cookie: an encrypted JWT (JWE) keyed from the app's secret with HKDF. [`AuthLayer`] decrypts
+//! it into the request extensions as a [`Token`], runs an `authorized` predicate, and lets the
+//! request through, redirects it to sign-in (307 with a `callbackUrl`, as `withAuth` does), or
+//! answers 403.
+//!
+//! ```
+//! use axum::{routing::get, Extension, Router};
+//! use tower_nextauth::{AuthLayer, Token};
+//!
+//! async fn dashboard(Extension(token): Extension<Token>) -> String {
+//!     format!("Hello, {}", token["name"])
+//! }
+//!
+//! # fn main() -> Result<(), tower_nextauth::ConfigError> {
+//! # let env = |k: &str| (k == "NEXTAUTH_SECRET").then(|| "dev-secret-dev-secret-dev-secret!".to_owned());
+//! // Reads NEXTAUTH_SECRET / AUTH_SECRET and NEXTAUTH_URL / AUTH_URL like next-auth does.
+//! let auth = tower_nextauth::Builder::from_env_vars(env)
+//!     .build()?
+//!     .authorized(|req, token| match req.uri.path() {
+//!         p if p.starts_with("/admin") => token.is_some_and(|t| t["role"] == "admin"),
+//!         _ => token.is_some(),
+//!     });
+//! let app: Router = Router::new().route("/dashboard", get(dashboard)).layer(auth);
+//! # let _ = app; Ok(()) }
+//! ```
+//!
+//! # What it reads
+//! - v4 tokens (`dir` + `A256GCM`, HKDF with `NextAuth.js Generated Encryption Key`) and v5
+//!   tokens (`A256CBC-HS512` with a `kid`, or `A256GCM`; HKDF salted with the cookie name), with
+//!   secret rotation for v5.
+//! - `next-auth.session-token` / `authjs.session-token`, with `__Secure-` when the app URL is
+//!   https, chunked as `name.0 … name.N`, or a custom name; `Authorization: Bearer` when there is
+//!   no cookie.
+//! - `exp` and `nbf` with 15 s leeway. Custom token formats plug in through [`Decoder`]; the
+//!   `jose` feature adds [`jose::JwtDecoder`] for signed JWTs.
+//!
+//! # Feature flags
+//! - `jose` (default): [`jose::JwtDecoder`], verifying HS256/384/512, RS256, ES256 and EdDSA JWTs
+//!   from a secret, a PEM key or a JWK set, built on josekit.
+//!
+//! # Security notes
+//! - The session formats use RustCrypto primitives. Keys are derived once when the layer is
+//!   built. Tags are verified in constant time before decryption, and every cryptographic failure
+//!   is the same opaque [`SessionError::Undecryptable`], so there is no padding oracle.
+//! - A missing secret is a [`ConfigError`] at build time, where next-auth would redirect every
+//!   request to its error page at run time.
+//! - `Debug` output never contains secrets, keys or claims; rejection reasons go into response
+//!   extensions ([`Rejection`]), never into response bodies.
+//! - The sign-in redirect never uses the request's `Host` header: its origin comes from the
+//!   configured URL, otherwise the `Location` is path-absolute.
+//! - Middleware is not the only line of defence: handlers should still check the [`Token`] they
+//!   rely on.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod authorize;
+mod config;
+mod cookies;
+mod future;
+mod jwe;
+mod layer;
+mod reject;
+mod service;
+mod sessions;
+mod token;
+
+#[cfg(feature = "jose")]
+pub mod jose;
+
+pub use authorize::{Authorize, AuthorizeFn, Decision, HasToken};
+pub use config::{Builder, ConfigError, Format};
+pub use cookies::Limits;
+pub use future::ResponseFuture;
+pub use layer::{AuthLayer, SkipMode};
+pub use reject::Rejection;
+pub use service::AuthService;
+pub use sessions::{Decoder, EncodeError, Sessions};
+pub use token::{Claims, Origin, Token};
+
+/// Why a request has no usable session. Deliberately coarse: no variant says which
+/// cryptographic check failed.
+///
+/// ```
+/// use tower_nextauth::SessionError;
+/// assert_eq!(SessionError::Undecryptable.as_str(), "undecryptable");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SessionError {
+    /// No session cookie and no `Authorization: Bearer` token.
+    Missing,
+    /// Not a token of any configured format: bad segments, base64, header, algorithm, sizes,
+    /// chunk set, or claims that are not a JSON object of the expected shape.
+    Malformed,
+    /// Authentication failed: wrong secret, unknown `kid`, tampered bytes or padding.
+    Undecryptable,
+    /// Outside its validity window: `exp` passed (or missing while required), or `nbf` in the
+    /// future, beyond the leeway.
+    Expired,
+}
+
+impl SessionError {
+    /// A stable, lowercase name: `no-session`, `malformed`, `undecryptable` or `expired`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionError::Missing => "no-session",
+            SessionError::Malformed => "malformed",
+            SessionError::Undecryptable => "undecryptable",
+            SessionError::Expired => "expired",
+        }
+    }
+}
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::error::Error for SessionError {}

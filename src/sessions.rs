@@ -1,0 +1,270 @@
+//! [`Sessions`]: the keys and rules that turn request headers into a [`Token`], usable with or
+//! without the layer.
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::HeaderMap;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::cookies::{self, Limits};
+use crate::jwe::{V4Key, V5Keys};
+use crate::token::{Origin, Validation};
+use crate::{Format, SessionError, Token};
+
+/// A custom token decoder: the counterpart of `withAuth`'s `jwt.decode` option.
+///
+/// A decoder turns the token string (a reassembled session cookie, or the `Authorization: Bearer`
+/// value) into the bytes of a JSON claims object. It only has to establish that the token is
+/// authentic; the layer then applies the same `exp`/`nbf` leeway, claims type and `authorized`
+/// flow as for the built-in formats. With the `jose` feature, [`JwtDecoder`](crate::jose::JwtDecoder)
+/// verifies signed JWTs.
+///
+/// # Security
+/// Return [`SessionError::Undecryptable`] for every authenticity failure, without detail: the
+/// reason is observable by the client through timing or logs otherwise.
+///
+/// ```
+/// use tower_nextauth::{AuthLayer, Decoder, SessionError, Token};
+///
+/// /// Accepts `test:<json>` tokens; for tests only.
+/// struct Plain;
+///
+/// impl Decoder for Plain {
+///     fn decode(&self, token: &str) -> Result<Vec<u8>, SessionError> {
+///         token
+///             .strip_prefix("test:")
+///             .map(|json| json.as_bytes().to_vec())
+///             .ok_or(SessionError::Undecryptable)
+///     }
+/// }
+///
+/// let layer = AuthLayer::builder().decoder(Plain).build().unwrap();
+/// let token: Token = layer.sessions().decode(r#"test:{"sub":"7"}"#).unwrap();
+/// assert_eq!(token["sub"], "7");
+/// ```
+pub trait Decoder: Send + Sync + 'static {
+    /// Verifies `token` and returns its JSON claims.
+    ///
+    /// # Errors
+    /// [`SessionError::Malformed`] when the token is not of this decoder's shape, and
+    /// [`SessionError::Undecryptable`] when it fails verification.
+    fn decode(&self, token: &str) -> Result<Vec<u8>, SessionError>;
+}
+
+pub(crate) enum Codec {
+    V4(V4Key),
+    V5(V5Keys),
+    Custom(Arc<dyn Decoder>),
+}
+
+impl Codec {
+    fn decrypt(&self, token: &str) -> Result<Vec<u8>, SessionError> {
+        match self {
+            Codec::V4(key) => key.decrypt(token),
+            Codec::V5(keys) => keys.decrypt(token),
+            Codec::Custom(decoder) => decoder.decode(token),
+        }
+    }
+
+    fn format(&self) -> Option<Format> {
+        match self {
+            Codec::V4(_) => Some(Format::V4),
+            Codec::V5(_) => Some(Format::V5),
+            Codec::Custom(_) => None,
+        }
+    }
+}
+
+/// One cookie name and the codec for it (v5 keys depend on the name, which is the HKDF salt).
+pub(crate) struct Source {
+    pub(crate) name: String,
+    pub(crate) codec: Codec,
+}
+
+pub(crate) type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+pub(crate) struct Inner {
+    /// Tried in order; the first one also writes.
+    pub(crate) sources: Vec<Source>,
+    pub(crate) bearer: bool,
+    pub(crate) validation: Validation,
+    pub(crate) limits: Limits,
+    pub(crate) clock: Clock,
+    pub(crate) max_age: i64,
+}
+
+/// Reads (and writes) sessions with keys derived once, when the layer was built.
+///
+/// Get one from [`AuthLayer::sessions`](crate::AuthLayer::sessions). Cloning is cheap.
+///
+/// ```
+/// use http::{header::COOKIE, HeaderMap};
+/// use tower_nextauth::{AuthLayer, Format, SessionError, Token};
+///
+/// let layer = AuthLayer::builder()
+///     .secret("a-development-secret-of-32-bytes!")
+///     .format(Format::V4)
+///     .build()
+///     .unwrap();
+/// let sessions = layer.sessions();
+/// let jwe = sessions.encode(&serde_json::json!({"name": "Ada"})).unwrap();
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(COOKIE, format!("next-auth.session-token={jwe}").parse().unwrap());
+/// let token: Token = sessions.read(&headers).unwrap();
+/// assert_eq!(token["name"], "Ada");
+///
+/// assert_eq!(sessions.read::<serde_json::Value>(&HeaderMap::new()).unwrap_err(), SessionError::Missing);
+/// ```
+#[derive(Clone)]
+pub struct Sessions {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Sessions {
+    /// Reads the session from request headers, as next-auth's `getToken` does: the configured
+    /// cookie names in order, then (only when none of them is present) the `Authorization: Bearer`
+    /// header.
+    ///
+    /// # Errors
+    /// [`SessionError::Missing`] when the request carries no session, otherwise the reason the
+    /// first session found was rejected.
+    pub fn read<C: DeserializeOwned>(&self, headers: &HeaderMap) -> Result<Token<C>, SessionError> {
+        let mut first_error = None;
+        for source in &self.inner.sources {
+            let result = match cookies::read(headers, &source.name, self.inner.limits) {
+                Ok(None) => continue,
+                Ok(Some(value)) => self.decode_with(&source.codec, &value, Origin::Cookie),
+                Err(error) => Err(error),
+            };
+            match result {
+                Ok(token) => return Ok(token),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        if let Some(error) = first_error {
+            return Err(error);
+        }
+        if !self.inner.bearer {
+            return Err(SessionError::Missing);
+        }
+        match cookies::bearer(headers) {
+            Some(token) => self.decode_origin(&token, Origin::Bearer),
+            None => Err(SessionError::Missing),
+        }
+    }
+
+    /// Decodes a bare token string with each configured format in turn.
+    ///
+    /// # Errors
+    /// The reason the first format rejected it ([`SessionError::Missing`] for an empty string).
+    pub fn decode<C: DeserializeOwned>(&self, token: &str) -> Result<Token<C>, SessionError> {
+        self.decode_origin(token, Origin::Cookie)
+    }
+
+    fn decode_origin<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        origin: Origin,
+    ) -> Result<Token<C>, SessionError> {
+        if token.is_empty() {
+            return Err(SessionError::Missing);
+        }
+        let mut first_error = None;
+        for source in &self.inner.sources {
+            match self.decode_with(&source.codec, token, origin) {
+                Ok(token) => return Ok(token),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(SessionError::Missing))
+    }
+
+    fn decode_with<C: DeserializeOwned>(
+        &self,
+        codec: &Codec,
+        token: &str,
+        origin: Origin,
+    ) -> Result<Token<C>, SessionError> {
+        let payload = codec.decrypt(token)?;
+        let (claims, times) = self.inner.validation.parse(&payload, (self.inner.clock)())?;
+        Ok(Token::new(claims, times, codec.format(), origin))
+    }
+
+    /// Encodes `claims` as a session token in the first configured format, adding `iat`, `exp`
+    /// (now + max age, 30 days by default) and a random `jti` after the claims, as next-auth does.
+    ///
+    /// # Errors
+    /// [`EncodeError`] when `claims` does not serialize to a JSON object, or when the layer was
+    /// built with a custom [`Decoder`], which has no encoder.
+    pub fn encode<T: Serialize + ?Sized>(&self, claims: &T) -> Result<String, EncodeError> {
+        let source = &self.inner.sources[0];
+        let serde_json::Value::Object(mut map) =
+            serde_json::to_value(claims).map_err(|_| EncodeError(()))?
+        else {
+            return Err(EncodeError(()));
+        };
+        let now = (self.inner.clock)();
+        // Existing members keep their position (serde_json's map preserves insertion order
+        // only with `preserve_order`; the libraries only decrypt, so order is cosmetic).
+        map.insert("iat".into(), now.into());
+        map.insert("exp".into(), (now + self.inner.max_age).into());
+        map.insert("jti".into(), uuid_v4().into());
+        let payload = serde_json::to_vec(&map).map_err(|_| EncodeError(()))?;
+        match &source.codec {
+            Codec::V4(key) => Ok(key.encrypt(&payload)),
+            Codec::V5(keys) => Ok(keys.encrypt(&payload)),
+            Codec::Custom(_) => Err(EncodeError(())),
+        }
+    }
+
+    /// The cookie names this reader looks at, in order.
+    pub fn cookie_names(&self) -> impl Iterator<Item = &str> {
+        self.inner.sources.iter().map(|s| s.name.as_str())
+    }
+}
+
+impl fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sessions")
+            .field("cookie_names", &self.cookie_names().collect::<Vec<_>>())
+            .field("keys", &"REDACTED")
+            .finish()
+    }
+}
+
+/// Claims that cannot become a session token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeError(());
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("claims must serialize to a JSON object, and the format must be v4 or v5")
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+/// A random (version 4) UUID from the OS CSPRNG, like `crypto.randomUUID()`.
+fn uuid_v4() -> String {
+    use aes_gcm::aead::rand_core::RngCore;
+    let mut b = [0u8; 16];
+    aes_gcm::aead::OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}

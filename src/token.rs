@@ -1,0 +1,233 @@
+//! [`Token`]: the decoded session handed to handlers, and the claim checks every decoder shares.
+
+use std::fmt;
+use std::ops::Deref;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use crate::{Format, SessionError};
+
+/// The default claims type: the token's JSON object as next-auth's `getToken` returns it.
+pub type Claims = serde_json::Map<String, serde_json::Value>;
+
+/// Where a session token was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A session cookie (possibly reassembled from chunks).
+    Cookie,
+    /// The `Authorization: Bearer` fallback, used only when no session cookie was sent.
+    Bearer,
+}
+
+/// A decoded, validated session: the `req.nextauth.token` of next-auth's `withAuth`.
+///
+/// [`AuthLayer`](crate::AuthLayer) puts a `Token<C>` into the request extensions of every request
+/// it lets through with a session. `C` is any [`DeserializeOwned`] type, so a struct with your own
+/// claims (`role`, `accessToken`, …) deserializes directly; the default is the raw JSON object.
+/// `Token<C>` dereferences to `C`.
+///
+/// ```
+/// use tower_nextauth::{AuthLayer, Format, Token};
+/// use serde::Deserialize;
+///
+/// #[derive(Clone, Deserialize)]
+/// struct Session {
+///     name: String,
+///     role: String,
+/// }
+///
+/// let layer = AuthLayer::builder()
+///     .secret("a-development-secret-of-32-bytes!")
+///     .format(Format::V5)
+///     .build()
+///     .unwrap();
+/// let sessions = layer.sessions();
+/// let jwe = sessions.encode(&serde_json::json!({"name": "Ada", "role": "admin"})).unwrap();
+/// let token: Token<Session> = sessions.decode(&jwe).unwrap();
+/// assert_eq!(token.name, "Ada");
+/// assert_eq!(token.role, "admin");
+/// assert!(token.exp().is_some());
+/// ```
+#[derive(Clone)]
+pub struct Token<C = Claims> {
+    claims: C,
+    exp: Option<i64>,
+    iat: Option<i64>,
+    format: Option<Format>,
+    origin: Origin,
+}
+
+impl<C> Token<C> {
+    /// The claims.
+    pub fn claims(&self) -> &C {
+        &self.claims
+    }
+
+    /// Consumes the token and returns the claims.
+    pub fn into_claims(self) -> C {
+        self.claims
+    }
+
+    /// The `exp` claim in seconds since the Unix epoch, if the token has one.
+    pub fn exp(&self) -> Option<i64> {
+        self.exp
+    }
+
+    /// The `iat` claim in seconds since the Unix epoch, if the token has one.
+    pub fn iat(&self) -> Option<i64> {
+        self.iat
+    }
+
+    /// The built-in format that decoded the token, or `None` for a custom [`Decoder`](crate::Decoder).
+    pub fn format(&self) -> Option<Format> {
+        self.format
+    }
+
+    /// Whether the token came from a cookie or from the `Authorization` header.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    pub(crate) fn new(
+        claims: C,
+        times: Times,
+        format: Option<Format>,
+        origin: Origin,
+    ) -> Self {
+        Self {
+            claims,
+            exp: times.exp.map(|v| v.floor() as i64),
+            iat: times.iat.map(|v| v.floor() as i64),
+            format,
+            origin,
+        }
+    }
+}
+
+impl<C> Deref for Token<C> {
+    type Target = C;
+
+    fn deref(&self) -> &C {
+        &self.claims
+    }
+}
+
+// Claims routinely carry access tokens and personal data, so they stay out of `Debug`.
+impl<C> fmt::Debug for Token<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("format", &self.format)
+            .field("origin", &self.origin)
+            .field("exp", &self.exp)
+            .field("iat", &self.iat)
+            .field("claims", &"REDACTED")
+            .finish()
+    }
+}
+
+/// The registered time claims; present ones must be numbers, as jose requires.
+#[derive(Deserialize, Default)]
+pub(crate) struct Times {
+    #[serde(default, deserialize_with = "number")]
+    pub(crate) exp: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub(crate) nbf: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub(crate) iat: Option<f64>,
+}
+
+// `Option<f64>` alone would read `"exp": null` as absent; jose rejects it, and so do we.
+fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    f64::deserialize(d).map(Some)
+}
+
+/// The validity rules of `jwtDecrypt(..., { clockTolerance })` (spec §1.3).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Validation {
+    pub(crate) leeway: i64,
+    pub(crate) require_exp: bool,
+}
+
+impl Validation {
+    /// Checks the time claims of `payload` at `now` and deserializes it into `C`.
+    pub(crate) fn parse<C: DeserializeOwned>(
+        &self,
+        payload: &[u8],
+        now: i64,
+    ) -> Result<(C, Times), SessionError> {
+        // jose requires a JSON object; serde would also accept an array for a struct.
+        if payload.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(SessionError::Malformed);
+        }
+        let times: Times = serde_json::from_slice(payload).map_err(|_| SessionError::Malformed)?;
+        let now = now as f64;
+        let leeway = self.leeway as f64;
+        match times.exp {
+            Some(exp) if exp <= now - leeway => return Err(SessionError::Expired),
+            None if self.require_exp => return Err(SessionError::Expired),
+            _ => {}
+        }
+        if times.nbf.is_some_and(|nbf| nbf > now + leeway) {
+            return Err(SessionError::Expired);
+        }
+        let claims = serde_json::from_slice(payload).map_err(|_| SessionError::Malformed)?;
+        Ok((claims, times))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V: Validation = Validation {
+        leeway: 15,
+        require_exp: false,
+    };
+
+    fn check(payload: &str, now: i64) -> Result<(), SessionError> {
+        V.parse::<Claims>(payload.as_bytes(), now).map(|_| ())
+    }
+
+    #[test]
+    fn exp_leeway_matches_jose() {
+        // jose: rejected when exp <= now - 15 (spec §1.3, verified against next-auth).
+        assert_eq!(check(r#"{"exp":1000}"#, 1014), Ok(()));
+        assert_eq!(check(r#"{"exp":1000}"#, 1015), Err(SessionError::Expired));
+    }
+
+    #[test]
+    fn nbf_leeway_matches_jose() {
+        assert_eq!(check(r#"{"nbf":1015}"#, 1000), Ok(()));
+        assert_eq!(check(r#"{"nbf":1016}"#, 1000), Err(SessionError::Expired));
+    }
+
+    #[test]
+    fn missing_exp_is_accepted_unless_required() {
+        assert_eq!(check(r#"{"sub":"1"}"#, 1000), Ok(()));
+        let strict = Validation {
+            require_exp: true,
+            ..V
+        };
+        assert_eq!(
+            strict.parse::<Claims>(br#"{"sub":"1"}"#, 1000).map(|_| ()),
+            Err(SessionError::Expired)
+        );
+    }
+
+    #[test]
+    fn non_numeric_times_and_non_objects_are_malformed() {
+        for payload in [r#"{"exp":"9999999999"}"#, r#"{"exp":null}"#, r#"{"iat":"1"}"#, "[1]", "1", r#""x""#] {
+            assert_eq!(check(payload, 1000), Err(SessionError::Malformed), "{payload}");
+        }
+    }
+
+    #[test]
+    fn debug_redacts_claims() {
+        let (claims, times) = V
+            .parse::<Claims>(br#"{"accessToken":"very-secret"}"#, 0)
+            .unwrap();
+        let token = Token::new(claims, times, None, Origin::Cookie);
+        assert!(!format!("{token:?}").contains("very-secret"));
+    }
+}
