@@ -226,3 +226,109 @@ mod tests {
         assert_eq!(auth("Bearer %FF"), None);
     }
 }
+
+/// The chunk size of next-auth's `SessionStore`: 4096 minus its estimate of an empty cookie
+/// (163 bytes in v4, 160 in v5; spec §2.3).
+pub(crate) fn chunk_size(format: Option<crate::Format>) -> usize {
+    match format {
+        Some(crate::Format::V4) => 4096 - 163,
+        _ => 4096 - 160,
+    }
+}
+
+/// The distinct cookie names in `headers` that start with `name`, in request order: the entries
+/// `SessionStore` cleans before writing.
+pub(crate) fn present<'h>(headers: &'h HeaderMap, name: &str) -> Vec<&'h str> {
+    let mut names: Vec<&str> = Vec::new();
+    for header in headers.get_all(COOKIE) {
+        for pair in header.as_bytes().split(|&b| b == b';') {
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+                continue;
+            };
+            let Ok(key) = std::str::from_utf8(trim(&pair[..eq])) else {
+                continue;
+            };
+            if key.starts_with(name) && !names.contains(&key) {
+                names.push(key);
+            }
+        }
+    }
+    names
+}
+
+/// One `Set-Cookie` value, serialized as `cookie.serialize` does with next-auth's session cookie
+/// options: `name=value[; Max-Age=0]; Path=/[; Expires=…]; HttpOnly[; Secure]; SameSite=Lax`.
+pub(crate) fn set_cookie(name: &str, value: &str, expires: Option<i64>, secure: bool) -> http::HeaderValue {
+    let mut out = String::with_capacity(name.len() + value.len() + 96);
+    out.push_str(name);
+    out.push('=');
+    out.push_str(value);
+    match expires {
+        Some(at) => {
+            out.push_str("; Path=/; Expires=");
+            out.push_str(&http_date(at));
+        }
+        None => out.push_str("; Max-Age=0; Path=/"),
+    }
+    out.push_str("; HttpOnly");
+    if secure {
+        out.push_str("; Secure");
+    }
+    out.push_str("; SameSite=Lax");
+    // Names were validated at build time and values are base64url JWE segments.
+    http::HeaderValue::try_from(out).expect("cookie names and JWE values are visible ASCII")
+}
+
+/// `Date.prototype.toUTCString()`: `Tue, 01 Jan 2030 00:00:00 GMT`.
+pub(crate) fn http_date(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        day,
+        MONTHS[(month - 1) as usize],
+        year,
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+
+    #[test]
+    fn http_date_matches_to_utc_string() {
+        assert_eq!(http_date(1_893_456_000), "Tue, 01 Jan 2030 00:00:00 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(1_709_208_000), "Thu, 29 Feb 2024 12:00:00 GMT");
+    }
+
+    #[test]
+    fn set_cookie_attribute_order_matches_cookie_serialize() {
+        assert_eq!(
+            set_cookie("__Secure-next-auth.session-token", "abc", Some(1_893_456_000), true),
+            "__Secure-next-auth.session-token=abc; Path=/; Expires=Tue, 01 Jan 2030 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax"
+        );
+        assert_eq!(
+            set_cookie("next-auth.session-token.1", "", None, false),
+            "next-auth.session-token.1=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+        );
+    }
+}

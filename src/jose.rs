@@ -32,17 +32,31 @@ impl std::error::Error for KeyError {}
 /// The header's `alg` must equal the key's algorithm, so a token cannot pick a weaker algorithm
 /// or use a public key as an HMAC secret. With several keys, the header's `kid` selects one.
 ///
-/// ```
-/// use tower_nextauth::{jose::JwtDecoder, AuthLayer, Token};
+/// HMAC secrets must be at least as long as the hash (32 bytes for HS256), as RFC 7518 §3.2
+/// requires.
 ///
-/// // A token signed with HS256 and the secret "backend-secret" (made with the npm `jose` package).
-/// let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.5Jkf6H7x8pG5cbKZCjzWBTNq9W3I6fVFq-6vKyXKG7Q";
+/// ```
+/// use josekit::{jws::{JwsHeader, HS256}, jwt::{self, JwtPayload}};
+/// use tower_nextauth::{jose::JwtDecoder, AuthLayer, Claims, SessionError, Token};
+///
+/// let secret = "a-backend-secret-of-at-least-32-bytes";
+/// // What the backend issues.
+/// let mut payload = JwtPayload::new();
+/// payload.set_subject("user-1");
+/// let mut header = JwsHeader::new();
+/// header.set_token_type("JWT");
+/// let jwt = jwt::encode_with_signer(&payload, &header, &HS256.signer_from_bytes(secret).unwrap()).unwrap();
+///
 /// let layer = AuthLayer::builder()
-///     .decoder(JwtDecoder::hs256("backend-secret").unwrap())
+///     .decoder(JwtDecoder::hs256(secret).unwrap())
 ///     .build()
 ///     .unwrap();
-/// // A forged signature is refused like any undecryptable session.
-/// assert!(layer.sessions().decode::<tower_nextauth::Claims>(jwt).is_err());
+/// let token: Token = layer.sessions().decode(&jwt).unwrap();
+/// assert_eq!(token["sub"], "user-1");
+///
+/// // Another key's signature is refused like any undecryptable session.
+/// let forged = jwt::encode_with_signer(&payload, &header, &HS256.signer_from_bytes([7u8; 32]).unwrap()).unwrap();
+/// assert_eq!(layer.sessions().decode::<Claims>(&forged).unwrap_err(), SessionError::Undecryptable);
 /// ```
 pub struct JwtDecoder {
     verifiers: Vec<Box<dyn JwsVerifier>>,

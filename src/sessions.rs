@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -222,6 +222,106 @@ impl Sessions {
             Codec::V5(keys) => Ok(keys.encrypt(&payload)),
             Codec::Custom(_) => Err(EncodeError(())),
         }
+    }
+
+    /// The `Set-Cookie` values that store `claims` as the session, as next-auth's `SessionStore`
+    /// writes them: the token is encoded in the first configured format and split into chunks of
+    /// 3933 (v4) or 3936 (v5) characters; a token that fits is one cookie with the bare name.
+    /// Cookies of the same session name that `request` carried and the new set does not reuse
+    /// are cleared with `Max-Age=0`, in request order, before the new names.
+    ///
+    /// `Expires` is now + the max age. The `Secure` attribute follows the `__Secure-` prefix.
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue};
+    /// use tower_nextauth::{AuthLayer, Format};
+    ///
+    /// let layer = AuthLayer::builder()
+    ///     .secret("a-development-secret-of-32-bytes!")
+    ///     .format(Format::V5)
+    ///     .clock(|| 1_893_456_000 - 30 * 24 * 3600)
+    ///     .build()
+    ///     .unwrap();
+    /// let cookies = layer.sessions().sign_in(&HeaderMap::new(), &serde_json::json!({"name": "Ada"})).unwrap();
+    /// assert_eq!(cookies.len(), 1);
+    /// let cookie = cookies[0].to_str().unwrap();
+    /// assert!(cookie.starts_with("authjs.session-token=eyJ"));
+    /// assert!(cookie.ends_with("; Path=/; Expires=Tue, 01 Jan 2030 00:00:00 GMT; HttpOnly; SameSite=Lax"));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode).
+    pub fn sign_in<T: Serialize + ?Sized>(
+        &self,
+        request: &HeaderMap,
+        claims: &T,
+    ) -> Result<Vec<HeaderValue>, EncodeError> {
+        let token = self.encode(claims)?;
+        let source = &self.inner.sources[0];
+        let expires = (self.inner.clock)() + self.inner.max_age;
+        Ok(self.chunk(request, source, &token, expires))
+    }
+
+    /// `SessionStore.chunk`: stale request cookies first (reused in place), then new names.
+    fn chunk(&self, request: &HeaderMap, source: &Source, token: &str, expires: i64) -> Vec<HeaderValue> {
+        let size = cookies::chunk_size(source.codec.format());
+        let secure = source.name.starts_with("__Secure-");
+        let mut entries: Vec<(String, &str)> = cookies::present(request, &source.name)
+            .into_iter()
+            .map(|name| (name.to_owned(), ""))
+            .collect();
+        let pieces: Vec<(String, &str)> = if token.len() <= size {
+            vec![(source.name.clone(), token)]
+        } else {
+            (0..)
+                .zip(token.as_bytes().chunks(size))
+                .map(|(i, piece)| {
+                    let piece = std::str::from_utf8(piece).expect("JWE strings are ASCII");
+                    (format!("{}.{i}", source.name), piece)
+                })
+                .collect()
+        };
+        for (name, value) in pieces {
+            match entries.iter_mut().find(|(n, _)| *n == name) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((name, value)),
+            }
+        }
+        entries
+            .iter()
+            .map(|(name, value)| {
+                let expires = (!value.is_empty()).then_some(expires);
+                cookies::set_cookie(name, value, expires, secure)
+            })
+            .collect()
+    }
+
+    /// The `Set-Cookie` values that sign the user out: `Max-Age=0` for every session cookie
+    /// (any configured name, any chunk) that `request` carried, as `SessionStore.clean()` does.
+    ///
+    /// ```
+    /// use http::{header::COOKIE, HeaderMap};
+    /// use tower_nextauth::{AuthLayer, Format};
+    ///
+    /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").format(Format::V4).build().unwrap();
+    /// let mut request = HeaderMap::new();
+    /// request.insert(COOKIE, "theme=dark; next-auth.session-token.0=a; next-auth.session-token.1=b".parse().unwrap());
+    /// let cleared = layer.sessions().sign_out(&request);
+    /// assert_eq!(cleared[0], "next-auth.session-token.0=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
+    /// assert_eq!(cleared[1], "next-auth.session-token.1=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
+    /// ```
+    pub fn sign_out(&self, request: &HeaderMap) -> Vec<HeaderValue> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut out = Vec::new();
+        for source in &self.inner.sources {
+            for name in cookies::present(request, &source.name) {
+                if !seen.contains(&name) {
+                    seen.push(name);
+                    out.push(cookies::set_cookie(name, "", None, name.starts_with("__Secure-")));
+                }
+            }
+        }
+        out
     }
 
     /// The cookie names this reader looks at, in order.
