@@ -172,6 +172,7 @@ pub struct Builder {
     error_page: String,
     skip: SkipMode,
     strict: bool,
+    update_age: Option<Duration>,
     leeway: Duration,
     require_exp: bool,
     max_age: Duration,
@@ -196,6 +197,7 @@ impl Default for Builder {
             error_page: "/api/auth/error".into(),
             skip: SkipMode::default(),
             strict: false,
+            update_age: None,
             leeway: Duration::from_secs(15),
             require_exp: false,
             max_age: DEFAULT_MAX_AGE,
@@ -265,7 +267,11 @@ impl Builder {
             env: Env {
                 nextauth_secret: get("NEXTAUTH_SECRET"),
                 auth_secret: get("AUTH_SECRET"),
-                numbered: [get("AUTH_SECRET_1"), get("AUTH_SECRET_2"), get("AUTH_SECRET_3")],
+                numbered: [
+                    get("AUTH_SECRET_1"),
+                    get("AUTH_SECRET_2"),
+                    get("AUTH_SECRET_3"),
+                ],
                 nextauth_url: get("NEXTAUTH_URL"),
                 auth_url: get("AUTH_URL"),
                 vercel: get("VERCEL").is_some(),
@@ -372,6 +378,30 @@ impl Builder {
         self
     }
 
+    /// Sliding sessions: when on, a valid session cookie issued (`iat`) at least
+    /// [`update_age`](Self::update_age) ago (default 24 h) is re-encoded with a fresh `exp` and set
+    /// on the response, chunked and cleaned like any session cookie, in the format and under the
+    /// name it was read from.
+    ///
+    /// Off by default, as in v4 `withAuth`. v5's middleware re-sets the cookie on every request
+    /// (next-auth #10032); the `update_age` throttle avoids that. A response that already sets the
+    /// session cookie (a sign-in or sign-out handler) is left alone.
+    pub fn refresh(mut self, refresh: bool) -> Self {
+        self.update_age = match (refresh, self.update_age) {
+            (false, _) => None,
+            (true, Some(age)) => Some(age),
+            (true, None) => Some(Duration::from_secs(24 * 60 * 60)),
+        };
+        self
+    }
+
+    /// How old a session must be before [`refresh`](Self::refresh) re-issues it; setting it turns
+    /// refresh on. next-auth's `session.updateAge`, default 24 h.
+    pub fn update_age(mut self, update_age: Duration) -> Self {
+        self.update_age = Some(update_age);
+        self
+    }
+
     /// Clock tolerance for `exp` and `nbf`; default 15 s, as next-auth.
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
@@ -449,7 +479,12 @@ impl Builder {
             }
         }
 
-        let names = cookie_names(&self.formats, self.cookie_name.as_deref(), secure, self.either_prefix)?;
+        let names = cookie_names(
+            &self.formats,
+            self.cookie_name.as_deref(),
+            secure,
+            self.either_prefix,
+        )?;
         let sources = match self.decoder {
             Some(decoder) => names
                 .into_iter()
@@ -472,9 +507,10 @@ impl Builder {
                         let codec = match format {
                             // v4 has no rotation and no kid: the first secret only (spec §1).
                             Format::V4 => Codec::V4(V4Key::new(&secrets[0].0)),
-                            Format::V5 => {
-                                Codec::V5(V5Keys::new(secrets.iter().map(|s| s.0.as_slice()), &name))
-                            }
+                            Format::V5 => Codec::V5(V5Keys::new(
+                                secrets.iter().map(|s| s.0.as_slice()),
+                                &name,
+                            )),
                         };
                         Source { name, codec }
                     })
@@ -498,12 +534,15 @@ impl Builder {
         };
         let policy = Policy {
             base_path: self.base_path,
-            auth_path: url.as_ref().map_or_else(|| "/api/auth".to_owned(), |u| u.path.clone()),
+            auth_path: url
+                .as_ref()
+                .map_or_else(|| "/api/auth".to_owned(), |u| u.path.clone()),
             sign_in_page: self.sign_in_page,
             error_page: self.error_page,
             skip: self.skip,
             origin: url.map(|u| u.origin),
             strict: self.strict,
+            update_age: self.update_age.map(|d| d.as_secs() as i64),
         };
         Ok(AuthLayer::new(sessions, policy))
     }
@@ -533,7 +572,9 @@ fn cookie_names(
         };
         for name in candidates {
             let valid = !name.is_empty()
-                && name.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
             if !valid {
                 return Err(ConfigError::InvalidCookieName);
             }
@@ -589,26 +630,45 @@ mod tests {
 
     #[test]
     fn missing_or_empty_secret_is_a_config_error() {
-        assert_eq!(Builder::new().build().unwrap_err(), ConfigError::MissingSecret);
-        assert_eq!(Builder::new().secret("").build().unwrap_err(), ConfigError::MissingSecret);
-        assert_eq!(env(&[("NEXTAUTH_SECRET", "")]).build().unwrap_err(), ConfigError::MissingSecret);
+        assert_eq!(
+            Builder::new().build().unwrap_err(),
+            ConfigError::MissingSecret
+        );
+        assert_eq!(
+            Builder::new().secret("").build().unwrap_err(),
+            ConfigError::MissingSecret
+        );
+        assert_eq!(
+            env(&[("NEXTAUTH_SECRET", "")]).build().unwrap_err(),
+            ConfigError::MissingSecret
+        );
     }
 
     #[test]
     fn nextauth_url_https_selects_the_secure_name_for_v4() {
-        let layer = env(&[("NEXTAUTH_SECRET", "s"), ("NEXTAUTH_URL", "https://example.com")])
-            .format(Format::V4)
-            .build()
-            .unwrap();
+        let layer = env(&[
+            ("NEXTAUTH_SECRET", "s"),
+            ("NEXTAUTH_URL", "https://example.com"),
+        ])
+        .format(Format::V4)
+        .build()
+        .unwrap();
         assert_eq!(names(&layer), ["__Secure-next-auth.session-token"]);
     }
 
     #[test]
     fn vercel_only_counts_without_a_url_as_in_get_token() {
         let v4 = |vars| env(vars).format(Format::V4).build().unwrap();
-        assert_eq!(names(&v4(&[("NEXTAUTH_SECRET", "s"), ("VERCEL", "1")])), ["__Secure-next-auth.session-token"]);
         assert_eq!(
-            names(&v4(&[("NEXTAUTH_SECRET", "s"), ("VERCEL", "1"), ("NEXTAUTH_URL", "http://localhost:3000")])),
+            names(&v4(&[("NEXTAUTH_SECRET", "s"), ("VERCEL", "1")])),
+            ["__Secure-next-auth.session-token"]
+        );
+        assert_eq!(
+            names(&v4(&[
+                ("NEXTAUTH_SECRET", "s"),
+                ("VERCEL", "1"),
+                ("NEXTAUTH_URL", "http://localhost:3000")
+            ])),
             ["next-auth.session-token"]
         );
     }
@@ -616,15 +676,24 @@ mod tests {
     #[test]
     fn numbered_secrets_only_without_auth_secret() {
         assert_eq!(
-            env_secrets(&env(&[("AUTH_SECRET_1", "one"), ("AUTH_SECRET_3", "three")]).env, Format::V5),
+            env_secrets(
+                &env(&[("AUTH_SECRET_1", "one"), ("AUTH_SECRET_3", "three")]).env,
+                Format::V5
+            ),
             [Secret(b"three".to_vec()), Secret(b"one".to_vec())]
         );
         assert_eq!(
-            env_secrets(&env(&[("AUTH_SECRET", "main"), ("AUTH_SECRET_1", "one")]).env, Format::V5),
+            env_secrets(
+                &env(&[("AUTH_SECRET", "main"), ("AUTH_SECRET_1", "one")]).env,
+                Format::V5
+            ),
             [Secret(b"main".to_vec())]
         );
         assert_eq!(
-            env_secrets(&env(&[("AUTH_SECRET", "a"), ("NEXTAUTH_SECRET", "n")]).env, Format::V4),
+            env_secrets(
+                &env(&[("AUTH_SECRET", "a"), ("NEXTAUTH_SECRET", "n")]).env,
+                Format::V4
+            ),
             [Secret(b"n".to_vec())]
         );
     }
@@ -634,17 +703,35 @@ mod tests {
         let url = Url::parse("example.com/custom/auth/").unwrap();
         assert_eq!(
             url,
-            Url { https: true, origin: "https://example.com".into(), path: "/custom/auth".into() }
+            Url {
+                https: true,
+                origin: "https://example.com".into(),
+                path: "/custom/auth".into()
+            }
         );
-        assert_eq!(Url::parse("http://localhost:3000").unwrap().path, "/api/auth");
+        assert_eq!(
+            Url::parse("http://localhost:3000").unwrap().path,
+            "/api/auth"
+        );
         assert_eq!(Url::parse("http://").unwrap_err(), ConfigError::InvalidUrl);
-        assert_eq!(Url::parse("https://exa mple.com").unwrap_err(), ConfigError::InvalidUrl);
+        assert_eq!(
+            Url::parse("https://exa mple.com").unwrap_err(),
+            ConfigError::InvalidUrl
+        );
     }
 
     #[test]
     fn either_prefix_reads_both_names() {
-        let layer = Builder::new().secret("s").format(Format::V5).either_prefix(true).build().unwrap();
-        assert_eq!(names(&layer), ["authjs.session-token", "__Secure-authjs.session-token"]);
+        let layer = Builder::new()
+            .secret("s")
+            .format(Format::V5)
+            .either_prefix(true)
+            .build()
+            .unwrap();
+        assert_eq!(
+            names(&layer),
+            ["authjs.session-token", "__Secure-authjs.session-token"]
+        );
     }
 
     #[test]

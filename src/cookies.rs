@@ -93,7 +93,11 @@ pub(crate) fn read<'h>(
         return Err(SessionError::Malformed);
     }
     chunks.sort_unstable_by_key(|&(i, _)| i);
-    if chunks.iter().enumerate().any(|(pos, &(i, _))| pos as u32 != i) {
+    if chunks
+        .iter()
+        .enumerate()
+        .any(|(pos, &(i, _))| pos as u32 != i)
+    {
         return Err(SessionError::Malformed);
     }
     let mut joined = String::with_capacity(total);
@@ -127,7 +131,10 @@ fn chunk_index(suffix: &[u8]) -> Option<u32> {
 fn trim(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|b| !matches!(b, b' ' | b'\t'));
     let Some(start) = start else { return &[] };
-    let end = bytes.iter().rposition(|b| !matches!(b, b' ' | b'\t')).unwrap_or(start);
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(start);
     &bytes[start..=end]
 }
 
@@ -184,7 +191,14 @@ mod tests {
 
     #[test]
     fn chunks_reassemble_in_numeric_order() {
-        assert_eq!(value("s.2=c; x=1; s.0=a; s.10=k; s.1=b; s.3=d; s.4=e; s.5=f; s.6=g; s.7=h; s.8=i; s.9=j").unwrap().unwrap(), "abcdefghijk");
+        assert_eq!(
+            value(
+                "s.2=c; x=1; s.0=a; s.10=k; s.1=b; s.3=d; s.4=e; s.5=f; s.6=g; s.7=h; s.8=i; s.9=j"
+            )
+            .unwrap()
+            .unwrap(),
+            "abcdefghijk"
+        );
     }
 
     #[test]
@@ -208,8 +222,14 @@ mod tests {
     fn limits_stop_reading() {
         let many: String = (0..17).map(|i| format!("s.{i}=a; ")).collect();
         assert_eq!(value(&many), Err(SessionError::Malformed));
-        let limits = Limits { max_bytes: 3, max_chunks: 16 };
-        assert_eq!(read(&headers("s=abcd"), "s", limits), Err(SessionError::Malformed));
+        let limits = Limits {
+            max_bytes: 3,
+            max_chunks: 16,
+        };
+        assert_eq!(
+            read(&headers("s=abcd"), "s", limits),
+            Err(SessionError::Malformed)
+        );
     }
 
     #[test]
@@ -258,7 +278,12 @@ pub(crate) fn present<'h>(headers: &'h HeaderMap, name: &str) -> Vec<&'h str> {
 
 /// One `Set-Cookie` value, serialized as `cookie.serialize` does with next-auth's session cookie
 /// options: `name=value[; Max-Age=0]; Path=/[; Expires=…]; HttpOnly[; Secure]; SameSite=Lax`.
-pub(crate) fn set_cookie(name: &str, value: &str, expires: Option<i64>, secure: bool) -> http::HeaderValue {
+pub(crate) fn set_cookie(
+    name: &str,
+    value: &str,
+    expires: Option<i64>,
+    secure: bool,
+) -> http::HeaderValue {
     let mut out = String::with_capacity(name.len() + value.len() + 96);
     out.push_str(name);
     out.push('=');
@@ -285,6 +310,32 @@ pub(crate) fn http_date(unix: i64) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
+    let (year, month, day, secs) = civil(unix);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[unix.div_euclid(86_400).rem_euclid(7) as usize],
+        day,
+        MONTHS[(month - 1) as usize],
+        year,
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// `Date.prototype.toISOString()` for a whole second: `2030-01-01T00:00:00.000Z`.
+pub(crate) fn iso_8601(unix: i64) -> String {
+    let (year, month, day, secs) = civil(unix);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// (year, month 1-12, day 1-31, second of the day) of a Unix time.
+fn civil(unix: i64) -> (i64, i64, i64, i64) {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     // Howard Hinnant's civil_from_days.
@@ -297,16 +348,7 @@ pub(crate) fn http_date(unix: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
-        DAYS[days.rem_euclid(7) as usize],
-        day,
-        MONTHS[(month - 1) as usize],
-        year,
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    (year, month, day, secs)
 }
 
 #[cfg(test)]
@@ -318,6 +360,7 @@ mod write_tests {
         assert_eq!(http_date(1_893_456_000), "Tue, 01 Jan 2030 00:00:00 GMT");
         assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(http_date(1_709_208_000), "Thu, 29 Feb 2024 12:00:00 GMT");
+        assert_eq!(iso_8601(1_709_208_000), "2024-02-29T12:00:00.000Z");
     }
 
     #[test]

@@ -4,7 +4,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::Response;
+use http::header::SET_COOKIE;
+use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
 
 pin_project! {
@@ -18,7 +19,7 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F, B> {
-        Future { #[pin] future: F },
+        Future { #[pin] future: F, refresh: Option<Refresh> },
         Rejected { response: Option<Response<B>> },
     }
 }
@@ -26,7 +27,16 @@ pin_project! {
 impl<F, B> ResponseFuture<F, B> {
     pub(crate) fn future(future: F) -> Self {
         Self {
-            kind: Kind::Future { future },
+            kind: Kind::Future {
+                future,
+                refresh: None,
+            },
+        }
+    }
+
+    pub(crate) fn refreshing(future: F, refresh: Option<Refresh>) -> Self {
+        Self {
+            kind: Kind::Future { future, refresh },
         }
     }
 
@@ -47,7 +57,13 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
-            KindProj::Future { future } => future.poll(cx),
+            KindProj::Future { future, refresh } => {
+                let mut response = std::task::ready!(future.poll(cx))?;
+                if let Some(refresh) = refresh.take() {
+                    refresh.apply(response.headers_mut());
+                }
+                Poll::Ready(Ok(response))
+            }
             KindProj::Rejected { response } => {
                 Poll::Ready(Ok(response.take().expect("polled after completion")))
             }
@@ -58,5 +74,26 @@ where
 impl<F, B> std::fmt::Debug for ResponseFuture<F, B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+/// A re-issued session cookie set, appended to the inner service's response.
+pub(crate) struct Refresh {
+    pub(crate) name: String,
+    pub(crate) cookies: Vec<HeaderValue>,
+}
+
+impl Refresh {
+    fn apply(self, headers: &mut http::HeaderMap) {
+        // A handler that wrote the session itself (sign-in, sign-out) has the last word.
+        let handler_wrote_session = headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .any(|value| value.as_bytes().starts_with(self.name.as_bytes()));
+        if !handler_wrote_session {
+            for cookie in self.cookies {
+                headers.append(SET_COOKIE, cookie);
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::Path;
 
 use josekit::jwk::{Jwk, JwkSet};
-use josekit::jws::{JwsHeader, JwsVerifier, EdDSA, ES256, HS256, HS384, HS512, RS256};
+use josekit::jws::{EdDSA, JwsHeader, JwsVerifier, ES256, HS256, HS384, HS512, RS256};
 
 use crate::{Decoder, SessionError};
 
@@ -64,7 +64,11 @@ pub struct JwtDecoder {
 
 impl fmt::Debug for JwtDecoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let algs: Vec<_> = self.verifiers.iter().map(|v| v.algorithm().name()).collect();
+        let algs: Vec<_> = self
+            .verifiers
+            .iter()
+            .map(|v| v.algorithm().name())
+            .collect();
         f.debug_struct("JwtDecoder")
             .field("algorithms", &algs)
             .field("keys", &"REDACTED")

@@ -32,6 +32,8 @@ pub(crate) struct Policy {
     pub(crate) skip: SkipMode,
     pub(crate) origin: Option<String>,
     pub(crate) strict: bool,
+    /// Sliding sessions: re-issue cookies whose `iat` is at least this many seconds old.
+    pub(crate) update_age: Option<i64>,
 }
 
 impl Policy {

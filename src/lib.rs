@@ -60,6 +60,7 @@
 mod authorize;
 mod config;
 mod cookies;
+mod endpoint;
 mod future;
 mod jwe;
 mod layer;
@@ -74,6 +75,7 @@ pub mod jose;
 pub use authorize::{Authorize, AuthorizeFn, Decision, HasToken};
 pub use config::{Builder, ConfigError, Format};
 pub use cookies::Limits;
+pub use endpoint::SessionEndpoint;
 pub use future::ResponseFuture;
 pub use layer::{AuthLayer, SkipMode};
 pub use reject::Rejection;
@@ -121,3 +123,8 @@ impl std::fmt::Display for SessionError {
 }
 
 impl std::error::Error for SessionError {}
+
+// Compiles the README's Rust example as a doc test, so the front page cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -68,7 +68,11 @@ impl Policy {
         }
         location.push_str(&self.base_path);
         location.push_str(&self.sign_in_page);
-        location.push(if self.sign_in_page.contains('?') { '&' } else { '?' });
+        location.push(if self.sign_in_page.contains('?') {
+            '&'
+        } else {
+            '?'
+        });
         location.push_str("callbackUrl=");
         form_urlencode(&mut location, &self.base_path);
         form_urlencode(&mut location, pathname);
@@ -87,7 +91,9 @@ impl Policy {
 pub(crate) fn form_urlencode(out: &mut String, input: &str) {
     for &b in input.as_bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => {
                 let _ = write!(out, "%{b:02X}");

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use tower_service::Service;
 
 use crate::authorize::{Authorize, Decision};
+use crate::future::Refresh;
 use crate::layer::Shared;
 use crate::{Rejection, ResponseFuture, SessionError, Token};
 
@@ -81,16 +82,36 @@ where
             return ResponseFuture::future(self.inner.call(req));
         }
         let (mut parts, body) = req.into_parts();
-        let (token, error) = match shared.sessions.read::<C>(&parts.headers) {
-            Ok(token) => (Some(token), None),
-            Err(error) => (None, Some(error)),
-        };
+        let sessions = &shared.sessions;
+        let (token, error, refresh) =
+            match sessions.read_found::<C>(&parts.headers, sessions.inner.bearer) {
+                Ok(found) => {
+                    let refresh = shared.policy.update_age.and_then(|age| {
+                        let source = found.source?;
+                        let stale = found
+                            .token
+                            .iat()
+                            .map_or(true, |iat| iat + age <= sessions.now());
+                        let cookies = stale
+                            .then(|| sessions.reissue(&parts.headers, source, &found.payload))??;
+                        Some(Refresh {
+                            name: source.name.clone(),
+                            cookies,
+                        })
+                    });
+                    (Some(found.token), None, refresh)
+                }
+                Err(error) => (None, Some(error), None),
+            };
         match shared.authorize.authorize(&parts, token.as_ref()) {
             Decision::Allow => {
                 if let Some(token) = token {
                     parts.extensions.insert::<Token<C>>(token);
                 }
-                ResponseFuture::future(self.inner.call(Request::from_parts(parts, body)))
+                ResponseFuture::refreshing(
+                    self.inner.call(Request::from_parts(parts, body)),
+                    refresh,
+                )
             }
             Decision::Deny => {
                 let rejection = match error {

@@ -53,6 +53,8 @@ pub trait Decoder: Send + Sync + 'static {
     fn decode(&self, token: &str) -> Result<Vec<u8>, SessionError>;
 }
 
+// Built once per cookie name; keeping the AES key schedule inline saves a pointer chase per request.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Codec {
     V4(V4Key),
     V5(V5Keys),
@@ -68,7 +70,7 @@ impl Codec {
         }
     }
 
-    fn format(&self) -> Option<Format> {
+    pub(crate) fn format(&self) -> Option<Format> {
         match self {
             Codec::V4(_) => Some(Format::V4),
             Codec::V5(_) => Some(Format::V5),
@@ -81,6 +83,12 @@ impl Codec {
 pub(crate) struct Source {
     pub(crate) name: String,
     pub(crate) codec: Codec,
+}
+
+impl Source {
+    pub(crate) fn codec_format(&self) -> Option<Format> {
+        self.codec.format()
+    }
 }
 
 pub(crate) type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -132,6 +140,16 @@ impl Sessions {
     /// [`SessionError::Missing`] when the request carries no session, otherwise the reason the
     /// first session found was rejected.
     pub fn read<C: DeserializeOwned>(&self, headers: &HeaderMap) -> Result<Token<C>, SessionError> {
+        self.read_found(headers, self.inner.bearer)
+            .map(|found| found.token)
+    }
+
+    /// [`read`](Self::read), keeping what a refresh needs: the source and the claims bytes.
+    pub(crate) fn read_found<C: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+        bearer: bool,
+    ) -> Result<Found<'_, C>, SessionError> {
         let mut first_error = None;
         for source in &self.inner.sources {
             let result = match cookies::read(headers, &source.name, self.inner.limits) {
@@ -140,7 +158,13 @@ impl Sessions {
                 Err(error) => Err(error),
             };
             match result {
-                Ok(token) => return Ok(token),
+                Ok((token, payload)) => {
+                    return Ok(Found {
+                        token,
+                        source: Some(source),
+                        payload,
+                    })
+                }
                 Err(error) => {
                     first_error.get_or_insert(error);
                 }
@@ -149,11 +173,17 @@ impl Sessions {
         if let Some(error) = first_error {
             return Err(error);
         }
-        if !self.inner.bearer {
+        if !bearer {
             return Err(SessionError::Missing);
         }
         match cookies::bearer(headers) {
-            Some(token) => self.decode_origin(&token, Origin::Bearer),
+            Some(token) => self
+                .decode_origin(&token, Origin::Bearer)
+                .map(|(token, payload)| Found {
+                    token,
+                    source: None,
+                    payload,
+                }),
             None => Err(SessionError::Missing),
         }
     }
@@ -164,13 +194,14 @@ impl Sessions {
     /// The reason the first format rejected it ([`SessionError::Missing`] for an empty string).
     pub fn decode<C: DeserializeOwned>(&self, token: &str) -> Result<Token<C>, SessionError> {
         self.decode_origin(token, Origin::Cookie)
+            .map(|(token, _)| token)
     }
 
     fn decode_origin<C: DeserializeOwned>(
         &self,
         token: &str,
         origin: Origin,
-    ) -> Result<Token<C>, SessionError> {
+    ) -> Result<(Token<C>, Vec<u8>), SessionError> {
         if token.is_empty() {
             return Err(SessionError::Missing);
         }
@@ -191,10 +222,13 @@ impl Sessions {
         codec: &Codec,
         token: &str,
         origin: Origin,
-    ) -> Result<Token<C>, SessionError> {
+    ) -> Result<(Token<C>, Vec<u8>), SessionError> {
         let payload = codec.decrypt(token)?;
-        let (claims, times) = self.inner.validation.parse(&payload, (self.inner.clock)())?;
-        Ok(Token::new(claims, times, codec.format(), origin))
+        let (claims, times) = self
+            .inner
+            .validation
+            .parse(&payload, (self.inner.clock)())?;
+        Ok((Token::new(claims, times, codec.format(), origin), payload))
     }
 
     /// Encodes `claims` as a session token in the first configured format, adding `iat`, `exp`
@@ -204,7 +238,15 @@ impl Sessions {
     /// [`EncodeError`] when `claims` does not serialize to a JSON object, or when the layer was
     /// built with a custom [`Decoder`], which has no encoder.
     pub fn encode<T: Serialize + ?Sized>(&self, claims: &T) -> Result<String, EncodeError> {
-        let source = &self.inner.sources[0];
+        self.encode_with(&self.inner.sources[0], claims)
+    }
+
+    /// Encodes for one source: its format, and for v5 its cookie name as the salt.
+    pub(crate) fn encode_with<T: Serialize + ?Sized>(
+        &self,
+        source: &Source,
+        claims: &T,
+    ) -> Result<String, EncodeError> {
         let serde_json::Value::Object(mut map) =
             serde_json::to_value(claims).map_err(|_| EncodeError(()))?
         else {
@@ -256,14 +298,66 @@ impl Sessions {
         request: &HeaderMap,
         claims: &T,
     ) -> Result<Vec<HeaderValue>, EncodeError> {
-        let token = self.encode(claims)?;
         let source = &self.inner.sources[0];
-        let expires = (self.inner.clock)() + self.inner.max_age;
-        Ok(self.chunk(request, source, &token, expires))
+        let token = self.encode_with(source, claims)?;
+        Ok(self.chunk(request, source, &token, self.expires()))
+    }
+
+    /// The `Set-Cookie` values that store an already encoded `token` under the first configured
+    /// cookie name, expiring at `expires` (seconds since the Unix epoch); chunked and cleaned as
+    /// [`sign_in`](Self::sign_in) does. The output is byte-for-byte what next-auth's
+    /// `SessionStore.chunk` and `cookie.serialize` write for the same input.
+    ///
+    /// ```
+    /// use http::HeaderMap;
+    /// use tower_nextauth::{AuthLayer, Format};
+    ///
+    /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").format(Format::V4).build().unwrap();
+    /// let token = "x".repeat(5000);
+    /// let cookies = layer.sessions().session_cookies(&HeaderMap::new(), &token, 1_893_456_000);
+    /// assert_eq!(cookies.len(), 2);
+    /// assert!(cookies[0].to_str().unwrap().starts_with(&format!("next-auth.session-token.0={}; Path=/;", "x".repeat(3933))));
+    /// ```
+    pub fn session_cookies(
+        &self,
+        request: &HeaderMap,
+        token: &str,
+        expires: i64,
+    ) -> Vec<HeaderValue> {
+        self.chunk(request, &self.inner.sources[0], token, expires)
+    }
+
+    /// The refreshed `Set-Cookie` values for a session found in a cookie: its claims re-encoded
+    /// in the same format and under the same name, with a fresh `iat`, `exp` and `jti`.
+    pub(crate) fn reissue(
+        &self,
+        request: &HeaderMap,
+        source: &Source,
+        payload: &[u8],
+    ) -> Option<Vec<HeaderValue>> {
+        let claims: crate::Claims = serde_json::from_slice(payload).ok()?;
+        let token = self.encode_with(source, &claims).ok()?;
+        Some(self.chunk(request, source, &token, self.expires()))
+    }
+
+    /// The injected clock's now, in seconds since the Unix epoch.
+    pub(crate) fn now(&self) -> i64 {
+        (self.inner.clock)()
+    }
+
+    /// Now + the max age: the `exp` and cookie `Expires` of a session written now.
+    pub(crate) fn expires(&self) -> i64 {
+        (self.inner.clock)() + self.inner.max_age
     }
 
     /// `SessionStore.chunk`: stale request cookies first (reused in place), then new names.
-    fn chunk(&self, request: &HeaderMap, source: &Source, token: &str, expires: i64) -> Vec<HeaderValue> {
+    fn chunk(
+        &self,
+        request: &HeaderMap,
+        source: &Source,
+        token: &str,
+        expires: i64,
+    ) -> Vec<HeaderValue> {
         let size = cookies::chunk_size(source.codec.format());
         let secure = source.name.starts_with("__Secure-");
         let mut entries: Vec<(String, &str)> = cookies::present(request, &source.name)
@@ -317,7 +411,12 @@ impl Sessions {
             for name in cookies::present(request, &source.name) {
                 if !seen.contains(&name) {
                     seen.push(name);
-                    out.push(cookies::set_cookie(name, "", None, name.starts_with("__Secure-")));
+                    out.push(cookies::set_cookie(
+                        name,
+                        "",
+                        None,
+                        name.starts_with("__Secure-"),
+                    ));
                 }
             }
         }
@@ -337,6 +436,14 @@ impl fmt::Debug for Sessions {
             .field("keys", &"REDACTED")
             .finish()
     }
+}
+
+/// A session found by [`Sessions::read_found`].
+pub(crate) struct Found<'s, C> {
+    pub(crate) token: Token<C>,
+    /// The cookie source, or `None` for a Bearer token.
+    pub(crate) source: Option<&'s Source>,
+    pub(crate) payload: Vec<u8>,
 }
 
 /// Claims that cannot become a session token.

@@ -89,12 +89,7 @@ impl<C> Token<C> {
         self.origin
     }
 
-    pub(crate) fn new(
-        claims: C,
-        times: Times,
-        format: Option<Format>,
-        origin: Origin,
-    ) -> Self {
+    pub(crate) fn new(claims: C, times: Times, format: Option<Format>, origin: Origin) -> Self {
         Self {
             claims,
             exp: times.exp.map(|v| v.floor() as i64),
@@ -217,8 +212,19 @@ mod tests {
 
     #[test]
     fn non_numeric_times_and_non_objects_are_malformed() {
-        for payload in [r#"{"exp":"9999999999"}"#, r#"{"exp":null}"#, r#"{"iat":"1"}"#, "[1]", "1", r#""x""#] {
-            assert_eq!(check(payload, 1000), Err(SessionError::Malformed), "{payload}");
+        for payload in [
+            r#"{"exp":"9999999999"}"#,
+            r#"{"exp":null}"#,
+            r#"{"iat":"1"}"#,
+            "[1]",
+            "1",
+            r#""x""#,
+        ] {
+            assert_eq!(
+                check(payload, 1000),
+                Err(SessionError::Malformed),
+                "{payload}"
+            );
         }
     }
 

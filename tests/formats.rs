@@ -9,7 +9,7 @@ use base64::Engine;
 use cbc::cipher::{BlockEncryptMut, KeyIvInit};
 use common::{NOW, SECRET};
 use hmac::{Hmac, Mac};
-use josekit::jwe::{JweHeader, Dir};
+use josekit::jwe::{Dir, JweHeader};
 use serde_json::json;
 use sha2::{Digest, Sha256, Sha512};
 use tower_nextauth::{AuthLayer, Claims, Format, SessionError, Sessions, Token};
@@ -39,7 +39,12 @@ fn v4_key(secret: &str) -> Vec<u8> {
 
 fn v5_key(secret: &str, len: usize) -> Vec<u8> {
     let salt = "authjs.session-token";
-    hkdf(secret, salt, &format!("Auth.js Generated Encryption Key ({salt})"), len)
+    hkdf(
+        secret,
+        salt,
+        &format!("Auth.js Generated Encryption Key ({salt})"),
+        len,
+    )
 }
 
 fn kid(key: &[u8]) -> String {
@@ -83,7 +88,10 @@ fn v4_tokens_from_josekit_decode() {
 fn v5_cbc_tokens_with_kid_from_josekit_decode() {
     let key = v5_key(SECRET, 64);
     let token = josekit_jwe(&key, "A256CBC-HS512", &[("kid", json!(kid(&key)))]);
-    assert_eq!(decode(&sessions(Format::V5, &[SECRET]), &token).unwrap()["sub"], "42");
+    assert_eq!(
+        decode(&sessions(Format::V5, &[SECRET]), &token).unwrap()["sub"],
+        "42"
+    );
 
     let unknown = josekit_jwe(&key, "A256CBC-HS512", &[("kid", json!("not-a-thumbprint"))]);
     assert_eq!(
@@ -96,7 +104,10 @@ fn v5_cbc_tokens_with_kid_from_josekit_decode() {
 fn v5_rotation_tries_every_secret_by_kid() {
     let old = sessions(Format::V5, &["old-secret"]);
     let token = old.encode(&json!({"name": "Ada"})).unwrap();
-    assert_eq!(decode(&sessions(Format::V5, &[SECRET, "old-secret"]), &token).unwrap()["name"], "Ada");
+    assert_eq!(
+        decode(&sessions(Format::V5, &[SECRET, "old-secret"]), &token).unwrap()["name"],
+        "Ada"
+    );
     assert_eq!(
         decode(&sessions(Format::V5, &[SECRET]), &token).unwrap_err(),
         SessionError::Undecryptable
@@ -124,7 +135,11 @@ fn headers_the_libraries_never_emit_are_refused() {
     let key = v4_key(SECRET);
     for (name, value) in [("crit", json!(["exp"])), ("zip", json!("DEF"))] {
         let token = josekit_jwe(&key, "A256GCM", &[(name, value)]);
-        assert_eq!(decode(&v4, &token).unwrap_err(), SessionError::Malformed, "{name}");
+        assert_eq!(
+            decode(&v4, &token).unwrap_err(),
+            SessionError::Malformed,
+            "{name}"
+        );
     }
     let v4_payload = |header: &str| {
         let good = josekit_jwe(&key, "A256GCM", &[]);
@@ -140,7 +155,11 @@ fn headers_the_libraries_never_emit_are_refused() {
         r#"{"enc":"A256GCM"}"#,
         r#"["dir"]"#,
     ] {
-        assert_eq!(decode(&v4, &v4_payload(header)).unwrap_err(), SessionError::Malformed, "{header}");
+        assert_eq!(
+            decode(&v4, &v4_payload(header)).unwrap_err(),
+            SessionError::Malformed,
+            "{header}"
+        );
     }
 }
 
@@ -156,17 +175,21 @@ fn segment_shapes_are_checked_before_any_crypto() {
     };
     assert!(decode(&v4, &good).is_ok());
     let cases = [
-        with(1, "AAAA"),                      // a non-empty encrypted key
-        with(2, &B64.encode([0u8; 11])),      // IV one byte short
-        with(2, &B64.encode([0u8; 13])),      // IV one byte long
-        with(4, &B64.encode([0u8; 15])),      // tag one byte short
-        with(4, &B64.encode([0u8; 17])),      // tag one byte long
+        with(1, "AAAA"),                 // a non-empty encrypted key
+        with(2, &B64.encode([0u8; 11])), // IV one byte short
+        with(2, &B64.encode([0u8; 13])), // IV one byte long
+        with(4, &B64.encode([0u8; 15])), // tag one byte short
+        with(4, &B64.encode([0u8; 17])), // tag one byte long
         with(3, "not base64!"),
         parts[..4].join("."),
         format!("{good}.x"),
     ];
     for token in cases {
-        assert_eq!(decode(&v4, &token).unwrap_err(), SessionError::Malformed, "{token}");
+        assert_eq!(
+            decode(&v4, &token).unwrap_err(),
+            SessionError::Malformed,
+            "{token}"
+        );
     }
 }
 
@@ -180,32 +203,46 @@ fn formats_do_not_read_each_other() {
 
 #[test]
 fn encoded_headers_are_exactly_what_the_libraries_write() {
-    let v4 = sessions(Format::V4, &[SECRET]).encode(&json!({"a": 1})).unwrap();
+    let v4 = sessions(Format::V4, &[SECRET])
+        .encode(&json!({"a": 1}))
+        .unwrap();
     let p: Vec<&str> = v4.split('.').collect();
     assert_eq!(p[0], "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0");
     assert_eq!((p[1].len(), p[2].len(), p[4].len()), (0, 16, 22));
 
-    let v5 = sessions(Format::V5, &[SECRET]).encode(&json!({"a": 1})).unwrap();
+    let v5 = sessions(Format::V5, &[SECRET])
+        .encode(&json!({"a": 1}))
+        .unwrap();
     let p: Vec<&str> = v5.split('.').collect();
     let header = String::from_utf8(B64.decode(p[0]).unwrap()).unwrap();
     let expected_kid = kid(&v5_key(SECRET, 64));
-    assert_eq!(header, format!(r#"{{"alg":"dir","enc":"A256CBC-HS512","kid":"{expected_kid}"}}"#));
+    assert_eq!(
+        header,
+        format!(r#"{{"alg":"dir","enc":"A256CBC-HS512","kid":"{expected_kid}"}}"#)
+    );
     assert_eq!((p[1].len(), p[2].len(), p[4].len()), (0, 22, 43));
 }
 
 #[test]
 fn josekit_decrypts_what_we_encode() {
-    let token = sessions(Format::V4, &[SECRET]).encode(&json!({"name": "Ada"})).unwrap();
+    let token = sessions(Format::V4, &[SECRET])
+        .encode(&json!({"name": "Ada"}))
+        .unwrap();
     let decrypter = Dir.decrypter_from_bytes(v4_key(SECRET)).unwrap();
     let (payload, _) = josekit::jwe::deserialize_compact(&token, &decrypter).unwrap();
     let claims: serde_json::Value = serde_json::from_slice(&payload).unwrap();
     assert_eq!(claims["name"], "Ada");
     assert_eq!(claims["exp"], NOW + 2_592_000);
 
-    let token = sessions(Format::V5, &[SECRET]).encode(&json!({"name": "Ada"})).unwrap();
+    let token = sessions(Format::V5, &[SECRET])
+        .encode(&json!({"name": "Ada"}))
+        .unwrap();
     let decrypter = Dir.decrypter_from_bytes(v5_key(SECRET, 64)).unwrap();
     let (payload, _) = josekit::jwe::deserialize_compact(&token, &decrypter).unwrap();
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&payload).unwrap()["name"], "Ada");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&payload).unwrap()["name"],
+        "Ada"
+    );
 }
 
 /// A v5 token whose tag is valid but whose padding is not. It must fail exactly like a bad tag.
@@ -229,14 +266,30 @@ fn bad_padding_under_a_valid_tag_is_indistinguishable_from_a_bad_tag() {
     mac.update(&block);
     mac.update(&(header.len() as u64 * 8).to_be_bytes());
     let tag = &mac.finalize().into_bytes()[..32];
-    let bad_padding = format!("{header}..{}.{}.{}", B64.encode(iv), B64.encode(block), B64.encode(tag));
+    let bad_padding = format!(
+        "{header}..{}.{}.{}",
+        B64.encode(iv),
+        B64.encode(block),
+        B64.encode(tag)
+    );
     let mut flipped = tag.to_vec();
     flipped[0] ^= 1;
-    let bad_tag = format!("{header}..{}.{}.{}", B64.encode(iv), B64.encode(block), B64.encode(&flipped));
+    let bad_tag = format!(
+        "{header}..{}.{}.{}",
+        B64.encode(iv),
+        B64.encode(block),
+        B64.encode(&flipped)
+    );
 
     let v5 = sessions(Format::V5, &[SECRET]);
-    assert_eq!(decode(&v5, &bad_padding).unwrap_err(), SessionError::Undecryptable);
-    assert_eq!(decode(&v5, &bad_tag).unwrap_err(), SessionError::Undecryptable);
+    assert_eq!(
+        decode(&v5, &bad_padding).unwrap_err(),
+        SessionError::Undecryptable
+    );
+    assert_eq!(
+        decode(&v5, &bad_tag).unwrap_err(),
+        SessionError::Undecryptable
+    );
 }
 
 #[test]
@@ -249,7 +302,9 @@ fn every_single_bit_flip_is_refused() {
             for bit in 0..8 {
                 let mut tampered = bytes.to_vec();
                 tampered[i] ^= 1 << bit;
-                let Ok(tampered) = String::from_utf8(tampered) else { continue };
+                let Ok(tampered) = String::from_utf8(tampered) else {
+                    continue;
+                };
                 if tampered == token {
                     continue;
                 }
@@ -260,9 +315,14 @@ fn every_single_bit_flip_is_refused() {
                     let segs: Vec<_> = tampered.split('.').collect();
                     let orig: Vec<_> = token.split('.').collect();
                     let same = segs.iter().zip(&orig).all(|(a, b)| {
-                        a == b || (B64.decode(a).ok().is_some() && B64.decode(a).ok() == B64.decode(b).ok())
+                        a == b
+                            || (B64.decode(a).ok().is_some()
+                                && B64.decode(a).ok() == B64.decode(b).ok())
                     });
-                    assert!(same, "{format:?} byte {i} bit {bit} was accepted with different bytes");
+                    assert!(
+                        same,
+                        "{format:?} byte {i} bit {bit} was accepted with different bytes"
+                    );
                 }
             }
         }

@@ -8,11 +8,17 @@ use serde_json::json;
 use tower_nextauth::{AuthLayer, Builder, Format, Rejection, SessionError, SkipMode};
 
 fn v4() -> Builder {
-    AuthLayer::builder().secret(SECRET).format(Format::V4).clock(|| NOW)
+    AuthLayer::builder()
+        .secret(SECRET)
+        .format(Format::V4)
+        .clock(|| NOW)
 }
 
 fn session_cookie(layer: &AuthLayer, claims: serde_json::Value) -> String {
-    format!("next-auth.session-token={}", layer.sessions().encode(&claims).unwrap())
+    format!(
+        "next-auth.session-token={}",
+        layer.sessions().encode(&claims).unwrap()
+    )
 }
 
 #[tokio::test]
@@ -68,14 +74,28 @@ async fn expired_token_redirects_to_sign_in() {
     );
     // 14 s past `exp` is still inside the 15 s leeway.
     let within = v4().clock(|| NOW + 30 * 24 * 3600 + 14).build().unwrap();
-    assert_eq!(get(&within, "/dashboard", &[("cookie", &cookie)]).await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&within, "/dashboard", &[("cookie", &cookie)])
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn token_under_another_secret_is_undecryptable() {
-    let other = AuthLayer::builder().secret("another-secret").format(Format::V4).build().unwrap();
+    let other = AuthLayer::builder()
+        .secret("another-secret")
+        .format(Format::V4)
+        .build()
+        .unwrap();
     let layer = v4().build().unwrap();
-    let res = get(&layer, "/dashboard", &[("cookie", &session_cookie(&other, json!({})))]).await;
+    let res = get(
+        &layer,
+        "/dashboard",
+        &[("cookie", &session_cookie(&other, json!({})))],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);
     assert_eq!(
         res.extensions().get::<Rejection>(),
@@ -106,10 +126,23 @@ async fn auth_routes_next_assets_and_pages_pass_without_a_session() {
 async fn segment_mode_protects_lookalike_paths_that_with_auth_leaves_open() {
     let segment = v4().build().unwrap();
     let prefix = v4().skip_mode(SkipMode::Prefix).build().unwrap();
-    for path in ["/api/authors", "/api/authz/admin", "/_nextdata", "/favicon.ico.bak"] {
-        assert_eq!(get(&segment, path, &[]).await.status(), StatusCode::TEMPORARY_REDIRECT, "{path}");
+    for path in [
+        "/api/authors",
+        "/api/authz/admin",
+        "/_nextdata",
+        "/favicon.ico.bak",
+    ] {
+        assert_eq!(
+            get(&segment, path, &[]).await.status(),
+            StatusCode::TEMPORARY_REDIRECT,
+            "{path}"
+        );
         // withAuth's plain startsWith skips them (spec §3.2, verified upstream).
-        assert_eq!(get(&prefix, path, &[]).await.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            get(&prefix, path, &[]).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
     }
 }
 
@@ -131,7 +164,12 @@ async fn sign_in_page_with_a_query_gets_callback_url_appended() {
 
 #[tokio::test]
 async fn base_path_is_kept_in_location_and_callback_url() {
-    let layer = v4().base_path("/docs").url("http://host").unwrap().build().unwrap();
+    let layer = v4()
+        .base_path("/docs")
+        .url("http://host")
+        .unwrap()
+        .build()
+        .unwrap();
     let res = get(&layer, "/docs/dashboard?q=1", &[]).await;
     assert_eq!(
         location(&res),
@@ -139,33 +177,69 @@ async fn base_path_is_kept_in_location_and_callback_url() {
     );
     // Without NEXTAUTH_URL=…/docs/api/auth the auth routes under the base path are not skipped,
     // exactly as withAuth behaves (spec §3.2).
-    assert_eq!(get(&layer, "/docs/api/auth/session", &[]).await.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(
+        get(&layer, "/docs/api/auth/session", &[]).await.status(),
+        StatusCode::TEMPORARY_REDIRECT
+    );
     // The sign-in page is matched on the basePath-less pathname.
-    assert_eq!(get(&layer, "/docs/api/auth/signin", &[]).await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&layer, "/docs/api/auth/signin", &[]).await.status(),
+        StatusCode::OK
+    );
 
-    let with_url = v4().base_path("/docs").url("http://host/docs/api/auth").unwrap().build().unwrap();
-    assert_eq!(get(&with_url, "/docs/api/auth/session", &[]).await.status(), StatusCode::OK);
+    let with_url = v4()
+        .base_path("/docs")
+        .url("http://host/docs/api/auth")
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        get(&with_url, "/docs/api/auth/session", &[]).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn custom_auth_path_from_url_replaces_api_auth() {
-    let layer = v4().url("https://example.com/custom/auth").unwrap().secure_cookie(false).build().unwrap();
-    assert_eq!(get(&layer, "/custom/auth/session", &[]).await.status(), StatusCode::OK);
-    assert_eq!(get(&layer, "/api/auth/session", &[]).await.status(), StatusCode::TEMPORARY_REDIRECT);
+    let layer = v4()
+        .url("https://example.com/custom/auth")
+        .unwrap()
+        .secure_cookie(false)
+        .build()
+        .unwrap();
+    assert_eq!(
+        get(&layer, "/custom/auth/session", &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&layer, "/api/auth/session", &[]).await.status(),
+        StatusCode::TEMPORARY_REDIRECT
+    );
     // The default sign-in and error pages still match exactly.
-    assert_eq!(get(&layer, "/api/auth/signin", &[]).await.status(), StatusCode::OK);
-    assert_eq!(get(&layer, "/api/auth/error", &[]).await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&layer, "/api/auth/signin", &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&layer, "/api/auth/error", &[]).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn signed_in_user_denied_by_authorized_gets_403_not_a_redirect_loop() {
     let base = v4().build().unwrap();
     let cookie = session_cookie(&base, json!({"name": "Bob", "role": "user"}));
-    let layer = base.clone().authorized(|_, token| token.is_some_and(|t| t["role"] == "admin"));
+    let layer = base
+        .clone()
+        .authorized(|_, token| token.is_some_and(|t| t["role"] == "admin"));
     let res = get(&layer, "/admin", &[("cookie", &cookie)]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(res.headers().get("location").is_none());
-    assert_eq!(res.extensions().get::<Rejection>(), Some(&Rejection::Forbidden));
+    assert_eq!(
+        res.extensions().get::<Rejection>(),
+        Some(&Rejection::Forbidden)
+    );
 
     // strict withAuth parity: the v4 307 back to sign-in.
     let strict = v4()
@@ -187,7 +261,10 @@ async fn authorized_may_allow_anonymous_requests() {
     let res = get(&layer, "/public", &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.body(), "anonymous");
-    assert_eq!(get(&layer, "/private", &[]).await.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(
+        get(&layer, "/private", &[]).await.status(),
+        StatusCode::TEMPORARY_REDIRECT
+    );
 }
 
 #[tokio::test]
@@ -197,15 +274,28 @@ async fn bearer_token_is_used_only_without_a_cookie() {
     let other = layer.sessions().encode(&json!({"name": "Cookie"})).unwrap();
     let auth = format!("Bearer {jwe}");
     let res = get(&layer, "/api/data", &[("authorization", &auth)]).await;
-    assert_eq!(serde_json::from_str::<serde_json::Value>(res.body()).unwrap()["name"], "Bearer");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(res.body()).unwrap()["name"],
+        "Bearer"
+    );
 
     let cookie = format!("next-auth.session-token={other}");
-    let res = get(&layer, "/api/data", &[("authorization", &auth), ("cookie", &cookie)]).await;
-    assert_eq!(serde_json::from_str::<serde_json::Value>(res.body()).unwrap()["name"], "Cookie");
+    let res = get(
+        &layer,
+        "/api/data",
+        &[("authorization", &auth), ("cookie", &cookie)],
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(res.body()).unwrap()["name"],
+        "Cookie"
+    );
 
     let no_bearer = v4().bearer(false).build().unwrap();
     assert_eq!(
-        get(&no_bearer, "/api/data", &[("authorization", &auth)]).await.status(),
+        get(&no_bearer, "/api/data", &[("authorization", &auth)])
+            .await
+            .status(),
         StatusCode::TEMPORARY_REDIRECT
     );
 }
@@ -213,7 +303,14 @@ async fn bearer_token_is_used_only_without_a_cookie() {
 #[tokio::test]
 async fn garbage_cookies_are_no_session_never_an_error() {
     let layer = v4().build().unwrap();
-    for value in ["", "x", "a.b.c.d.e", "....", "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAA.AAAA.AAAA", "%%%"] {
+    for value in [
+        "",
+        "x",
+        "a.b.c.d.e",
+        "....",
+        "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAA.AAAA.AAAA",
+        "%%%",
+    ] {
         let cookie = format!("next-auth.session-token={value}");
         let res = get(&layer, "/dashboard", &[("cookie", &cookie)]).await;
         assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT, "{value:?}");
@@ -231,11 +328,17 @@ async fn custom_claims_type_deserializes_directly() {
     let base = v4().build().unwrap();
     let cookie = session_cookie(&base, json!({"role": "admin", "accessToken": "at-1"}));
     let wrong = session_cookie(&base, json!({"role": 7}));
-    let layer = base
-        .claims::<Session>()
-        .authorized(|_, token| token.is_some_and(|t| t.role == "admin" && t.access_token == "at-1"));
-    assert_eq!(get(&layer, "/admin", &[("cookie", &cookie)]).await.status(), StatusCode::OK);
+    let layer = base.claims::<Session>().authorized(|_, token| {
+        token.is_some_and(|t| t.role == "admin" && t.access_token == "at-1")
+    });
+    assert_eq!(
+        get(&layer, "/admin", &[("cookie", &cookie)]).await.status(),
+        StatusCode::OK
+    );
 
     // Claims that do not fit the type are no session.
-    assert_eq!(get(&layer, "/admin", &[("cookie", &wrong)]).await.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(
+        get(&layer, "/admin", &[("cookie", &wrong)]).await.status(),
+        StatusCode::TEMPORARY_REDIRECT
+    );
 }

@@ -77,6 +77,9 @@ mod tests {
             thumbprint(&key),
             "9E7QXx4DCQ1ODqnrsoJeKyBiTUQhXJZzsEevLBH8Ch2o_Dej27OxcC5EbbMLOFh0bG_9QnoIET15bVhi-d6szA"
         );
-        assert_eq!(thumbprint(&key[..32]), "5VHPQK8gbnLepuCsF7F37EMCZFmAJxzyKwzzm7BWaQs");
+        assert_eq!(
+            thumbprint(&key[..32]),
+            "5VHPQK8gbnLepuCsF7F37EMCZFmAJxzyKwzzm7BWaQs"
+        );
     }
 }

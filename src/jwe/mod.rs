@@ -77,7 +77,8 @@ impl<'a> Header<'a> {
     /// Parses `buf` (the decoded protected header) and accepts only what the libraries emit:
     /// `alg: dir`, a known `enc`, no `crit`, no `zip`.
     pub(crate) fn parse(buf: &'a [u8]) -> Result<(Self, Enc), SessionError> {
-        let header: Header<'a> = serde_json::from_slice(buf).map_err(|_| SessionError::Malformed)?;
+        let header: Header<'a> =
+            serde_json::from_slice(buf).map_err(|_| SessionError::Malformed)?;
         if header.crit.is_some() || header.zip.is_some() || header.alg.as_deref() != Some("dir") {
             return Err(SessionError::Malformed);
         }

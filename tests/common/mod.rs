@@ -34,8 +34,9 @@ where
     svc.oneshot(req.body(String::new()).unwrap()).await.unwrap()
 }
 
-pub type EchoFuture =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<String>, Infallible>> + Send>>;
+pub type EchoFuture = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Response<String>, Infallible>> + Send>,
+>;
 
 fn echo_boxed(req: Request<String>) -> EchoFuture {
     Box::pin(echo(req))
@@ -44,3 +45,5 @@ fn echo_boxed(req: Request<String>) -> EchoFuture {
 pub fn location(res: &Response<String>) -> &str {
     res.headers()[header::LOCATION].to_str().unwrap()
 }
+
+pub mod cases;
