@@ -76,7 +76,7 @@ fn app(sessions: Sessions) -> Router {
         .route("/", get(home))
         .route("/api/auth/signin", get(sign_in_form).post(sign_in))
         .route("/api/auth/signout", axum::routing::post(sign_out))
-        .route("/api/auth/session", get(session))
+        .route_service("/api/auth/session", sessions.endpoint())
         .route("/dashboard", get(dashboard))
         .route("/admin", get(admin))
         .route("/api/me", get(me))
@@ -188,17 +188,6 @@ async fn sign_out(Extension(sessions): Extension<Sessions>, headers: HeaderMap) 
     res
 }
 
-async fn session(Extension(sessions): Extension<Sessions>, headers: HeaderMap) -> Response {
-    match sessions.read::<tower_nextauth::Claims>(&headers) {
-        Ok(token) => Json(serde_json::json!({
-            "user": {"name": token["name"], "email": token["email"]},
-            "expires": token.exp(),
-        }))
-        .into_response(),
-        Err(_) => Json(serde_json::json!({})).into_response(),
-    }
-}
-
 async fn dashboard(Extension(token): Extension<Token>) -> Html<String> {
     let name = token["name"].as_str().unwrap_or("there");
     page(
@@ -213,7 +202,10 @@ async fn dashboard(Extension(token): Extension<Token>) -> Html<String> {
 
 async fn admin(Extension(token): Extension<Token>) -> Html<String> {
     let name = token["name"].as_str().unwrap_or("admin");
-    page("Admin", &format!("<p>Welcome to the admin area, {}.</p>", escape(name)))
+    page(
+        "Admin",
+        &format!("<p>Welcome to the admin area, {}.</p>", escape(name)),
+    )
 }
 
 async fn me(Extension(token): Extension<Token>) -> Json<tower_nextauth::Claims> {
