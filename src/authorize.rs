@@ -1,20 +1,38 @@
-//! The `authorized` predicate: the trait, the closure adapter, the default, and the decision.
+//! The `authorized` predicate: the decision, the sync and async traits, the closure adapters,
+//! and the default.
 
 use std::fmt;
+use std::future::Future;
 
+use bytes::Bytes;
 use http::request::Parts;
+use http::{HeaderValue, Response};
 
 use crate::Token;
 
-/// What the predicate decided for one request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What `authorized` decided for one request.
+///
+/// `bool` converts into it: `true` is [`Allow`](Decision::Allow), `false` is
+/// [`Deny`](Decision::Deny).
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Decision {
     /// Let the request through; its token (if any) is in the request extensions.
     Allow,
-    /// Turn it away. Without a session this is a sign-in redirect (307, like `withAuth`); with a
-    /// session it is a 403, unless [`strict_with_auth`](crate::Builder::strict_with_auth) is set.
+    /// Turn it away as the situation says: [`Unauthenticated`](Decision::Unauthenticated) without
+    /// a valid session, [`Forbidden`](Decision::Forbidden) with one.
     Deny,
+    /// Turn it away as not signed in: a sign-in redirect for browsers, 401 for APIs,
+    /// `grpc-status: 16` for gRPC.
+    Unauthenticated,
+    /// Turn it away as not allowed: 403 for browsers and APIs, `grpc-status: 7` for gRPC. Never a
+    /// redirect back to sign-in, which loops for a signed-in user (next-auth #4787).
+    Forbidden,
+    /// Send a `307` to this location (v5's `NextResponse.redirect` from `authorized`).
+    Redirect(HeaderValue),
+    /// Send this response as it is (v5's `authorized` returning a `Response`). The body reaches
+    /// the client for the body types listed on [`Render`](crate::Render).
+    Respond(Response<Bytes>),
 }
 
 impl From<bool> for Decision {
@@ -36,17 +54,21 @@ impl From<bool> for Decision {
 /// use http::request::Parts;
 /// use tower_nextauth::{Authorize, Decision, Token};
 ///
-/// /// Admins only.
+/// /// Admins only; everyone else signed in gets a 403.
 /// struct Admin;
 ///
 /// impl Authorize for Admin {
 ///     fn authorize(&self, _request: &Parts, token: Option<&Token>) -> Decision {
-///         token.is_some_and(|t| t["role"] == "admin").into()
+///         match token {
+///             None => Decision::Unauthenticated,
+///             Some(t) if t["role"] == "admin" => Decision::Allow,
+///             Some(_) => Decision::Forbidden,
+///         }
 ///     }
 /// }
 ///
 /// let (parts, ()) = http::Request::new(()).into_parts();
-/// assert_eq!(Admin.authorize(&parts, None), Decision::Deny);
+/// assert!(matches!(Admin.authorize(&parts, None), Decision::Unauthenticated));
 /// ```
 pub trait Authorize<C = crate::Claims>: Send + Sync + 'static {
     /// Decides for the request head `request` and its session `token` (`None` when the request has
@@ -57,10 +79,10 @@ pub trait Authorize<C = crate::Claims>: Send + Sync + 'static {
 /// The default predicate: a valid token is enough (`!!token` in `withAuth`).
 ///
 /// ```
-/// use tower_nextauth::{Authorize, Decision, HasToken, Token};
+/// use tower_nextauth::{Authorize, Claims, Decision, HasToken};
 ///
 /// let (parts, ()) = http::Request::new(()).into_parts();
-/// assert_eq!(Authorize::<tower_nextauth::Claims>::authorize(&HasToken, &parts, None), Decision::Deny);
+/// assert!(matches!(Authorize::<Claims>::authorize(&HasToken, &parts, None), Decision::Deny));
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HasToken;
@@ -90,3 +112,74 @@ where
         (self.0)(request, token).into()
     }
 }
+
+/// An asynchronous `authorized`, for a database or revocation lookup.
+///
+/// The returned future must not borrow the request or the token: copy out what the lookup needs
+/// (a `jti`, a user id) before the `async` block. Built from a closure by
+/// [`AuthLayer::authorized_async`](crate::AuthLayer::authorized_async).
+pub trait AsyncAuthorize<C = crate::Claims>: Send + Sync + 'static {
+    /// The decision, once known.
+    type Future: Future<Output = Decision>;
+
+    /// Starts deciding for `request` and `token`.
+    fn authorize(&self, request: &Parts, token: Option<&Token<C>>) -> Self::Future;
+}
+
+/// A closure used as an [`AsyncAuthorize`]; built by
+/// [`AuthLayer::authorized_async`](crate::AuthLayer::authorized_async).
+#[derive(Clone, Copy)]
+pub struct AsyncAuthorizeFn<F>(pub(crate) F);
+
+impl<F> fmt::Debug for AsyncAuthorizeFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AsyncAuthorizeFn").finish()
+    }
+}
+
+impl<C, F, Fut, R> AsyncAuthorize<C> for AsyncAuthorizeFn<F>
+where
+    F: Fn(&Parts, Option<&Token<C>>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R>,
+    R: Into<Decision>,
+{
+    type Future = futures_map::Map<Fut>;
+
+    fn authorize(&self, request: &Parts, token: Option<&Token<C>>) -> Self::Future {
+        futures_map::Map {
+            future: (self.0)(request, token),
+        }
+    }
+}
+
+mod futures_map {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use pin_project_lite::pin_project;
+
+    use super::Decision;
+
+    pin_project! {
+        /// Converts an async `authorized` closure's output into a [`Decision`].
+        pub struct Map<F> {
+            #[pin]
+            pub(crate) future: F,
+        }
+    }
+
+    impl<F, R> Future for Map<F>
+    where
+        F: Future<Output = R>,
+        R: Into<Decision>,
+    {
+        type Output = Decision;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Decision> {
+            self.project().future.poll(cx).map(Into::into)
+        }
+    }
+}
+
+pub use futures_map::Map as DecisionFuture;

@@ -10,6 +10,7 @@ use http::Uri;
 use crate::cookies::Limits;
 use crate::jwe::{V4Key, V5Keys};
 use crate::layer::{AuthLayer, Policy, SkipMode};
+use crate::reject::{CallbackUrl, DefaultRender};
 use crate::sessions::{Clock, Codec, Decoder, Inner, Source};
 use crate::token::Validation;
 use crate::Sessions;
@@ -172,6 +173,8 @@ pub struct Builder {
     error_page: String,
     skip: SkipMode,
     strict: bool,
+    api_paths: Vec<String>,
+    callback_url: CallbackUrl,
     update_age: Option<Duration>,
     leeway: Duration,
     require_exp: bool,
@@ -197,6 +200,8 @@ impl Default for Builder {
             error_page: "/api/auth/error".into(),
             skip: SkipMode::default(),
             strict: false,
+            api_paths: vec!["/api".into()],
+            callback_url: CallbackUrl::Relative,
             update_age: None,
             leeway: Duration::from_secs(15),
             require_exp: false,
@@ -370,11 +375,27 @@ impl Builder {
         self
     }
 
-    /// `withAuth` parity for denials: a signed-in user whom `authorized` denies is redirected to
-    /// sign-in with a 307, as in next-auth v4, instead of getting a 403. That redirect can loop
-    /// (next-auth #4787), which is why it is off by default.
+    /// `withAuth` parity for denials: every denied request is redirected to sign-in with a 307,
+    /// as in next-auth v4, whatever the client (no 401 for APIs, no gRPC status) and even for a
+    /// signed-in user whom `authorized` denies. That redirect can loop (next-auth #4787), which is
+    /// why it is off by default.
     pub fn strict_with_auth(mut self, strict: bool) -> Self {
         self.strict = strict;
+        self
+    }
+
+    /// Path prefixes of API routes, whose unauthenticated requests get `401` JSON instead of a
+    /// sign-in redirect (next-auth #13102). Matched by segment, after the base path. Default
+    /// `["/api"]`; requests asking for JSON, sending `X-Requested-With`, or using a method other
+    /// than GET/HEAD count as API calls wherever they go.
+    pub fn api_paths<S: Into<String>>(mut self, paths: impl IntoIterator<Item = S>) -> Self {
+        self.api_paths = paths.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Relative (`withAuth`, the default) or absolute (v5 `auth()`) `callbackUrl`.
+    pub fn callback_url(mut self, style: CallbackUrl) -> Self {
+        self.callback_url = style;
         self
     }
 
@@ -543,6 +564,9 @@ impl Builder {
             origin: url.map(|u| u.origin),
             strict: self.strict,
             update_age: self.update_age.map(|d| d.as_secs() as i64),
+            api_paths: self.api_paths,
+            callback_url: self.callback_url,
+            render: Arc::new(DefaultRender),
         };
         Ok(AuthLayer::new(sessions, policy))
     }

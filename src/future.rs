@@ -1,12 +1,21 @@
-//! [`ResponseFuture`]: the inner service's future, or a ready rejection. Nothing is boxed.
+//! The response futures: the inner service's future, a ready rejection, or (for async
+//! `authorized`) a decision still pending. Nothing is boxed.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 use http::header::SET_COOKIE;
-use http::{HeaderValue, Response};
+use http::request::Parts;
+use http::{HeaderValue, Request, Response};
 use pin_project_lite::pin_project;
+use serde::de::DeserializeOwned;
+use tower_service::Service;
+
+use crate::authorize::AsyncAuthorize;
+use crate::layer::Shared;
+use crate::service::Prepared;
 
 pin_project! {
     /// Response future of [`AuthService`](crate::AuthService).
@@ -26,12 +35,7 @@ pin_project! {
 
 impl<F, B> ResponseFuture<F, B> {
     pub(crate) fn future(future: F) -> Self {
-        Self {
-            kind: Kind::Future {
-                future,
-                refresh: None,
-            },
-        }
+        Self::refreshing(future, None)
     }
 
     pub(crate) fn refreshing(future: F, refresh: Option<Refresh>) -> Self {
@@ -58,7 +62,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
             KindProj::Future { future, refresh } => {
-                let mut response = std::task::ready!(future.poll(cx))?;
+                let mut response = ready!(future.poll(cx))?;
                 if let Some(refresh) = refresh.take() {
                     refresh.apply(response.headers_mut());
                 }
@@ -95,5 +99,130 @@ impl Refresh {
                 headers.append(SET_COOKIE, cookie);
             }
         }
+    }
+}
+
+/// What the async future holds while `authorized` runs: the ready inner service and the request.
+struct Pending<S, A, C, ReqBody> {
+    inner: S,
+    parts: Parts,
+    body: ReqBody,
+    prepared: Prepared<C>,
+    shared: Arc<Shared<A>>,
+}
+
+pin_project! {
+    /// Response future of [`AsyncAuthService`](crate::AsyncAuthService): first the `authorized`
+    /// future, then the inner service's.
+    pub struct AsyncResponseFuture<S, A, C, ReqBody, ResBody>
+    where
+        S: Service<Request<ReqBody>>,
+        A: AsyncAuthorize<C>,
+    {
+        #[pin]
+        state: State<S, A, C, ReqBody, ResBody>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, A, C, ReqBody, ResBody>
+    where
+        S: Service<Request<ReqBody>>,
+        A: AsyncAuthorize<C>,
+    {
+        Authorizing {
+            #[pin]
+            decision: A::Future,
+            pending: Option<Pending<S, A, C, ReqBody>>,
+        },
+        Calling {
+            #[pin]
+            future: ResponseFuture<S::Future, ResBody>,
+        },
+    }
+}
+
+impl<S, A, C, ReqBody, ResBody> AsyncResponseFuture<S, A, C, ReqBody, ResBody>
+where
+    S: Service<Request<ReqBody>>,
+    A: AsyncAuthorize<C>,
+{
+    pub(crate) fn calling(future: S::Future) -> Self {
+        Self {
+            state: State::Calling {
+                future: ResponseFuture::future(future),
+            },
+        }
+    }
+
+    pub(crate) fn authorizing(
+        decision: A::Future,
+        inner: S,
+        parts: Parts,
+        body: ReqBody,
+        prepared: Prepared<C>,
+        shared: Arc<Shared<A>>,
+    ) -> Self {
+        Self {
+            state: State::Authorizing {
+                decision,
+                pending: Some(Pending {
+                    inner,
+                    parts,
+                    body,
+                    prepared,
+                    shared,
+                }),
+            },
+        }
+    }
+}
+
+impl<S, A, C, ReqBody, ResBody> Future for AsyncResponseFuture<S, A, C, ReqBody, ResBody>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    A: AsyncAuthorize<C>,
+    C: DeserializeOwned + Clone + Send + Sync + 'static,
+    ResBody: Default + 'static,
+{
+    type Output = Result<Response<ResBody>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Authorizing { decision, pending } => {
+                    let decision = ready!(decision.poll(cx));
+                    let Pending {
+                        mut inner,
+                        mut parts,
+                        body,
+                        prepared,
+                        shared,
+                    } = pending.take().expect("polled after completion");
+                    let future = match shared.finish(&mut parts, prepared, decision) {
+                        Ok(refresh) => ResponseFuture::refreshing(
+                            inner.call(Request::from_parts(parts, body)),
+                            refresh,
+                        ),
+                        Err(response) => ResponseFuture::rejected(response),
+                    };
+                    this.state.set(State::Calling { future });
+                }
+                StateProj::Calling { future } => return future.poll(cx),
+            }
+        }
+    }
+}
+
+impl<S, A, C, ReqBody, ResBody> std::fmt::Debug for AsyncResponseFuture<S, A, C, ReqBody, ResBody>
+where
+    S: Service<Request<ReqBody>>,
+    A: AsyncAuthorize<C>,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncResponseFuture")
+            .finish_non_exhaustive()
     }
 }

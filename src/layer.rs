@@ -7,8 +7,9 @@ use std::sync::Arc;
 use http::request::Parts;
 use tower_layer::Layer;
 
-use crate::authorize::{Authorize, AuthorizeFn, HasToken};
-use crate::{AuthService, Builder, Claims, Sessions, Token};
+use crate::authorize::{AsyncAuthorize, AsyncAuthorizeFn, Authorize, AuthorizeFn, HasToken};
+use crate::reject::{CallbackUrl, Render};
+use crate::{AsyncAuthService, AuthService, Builder, Claims, Decision, Sessions, Token};
 
 /// How the built-in skip list (the auth path, `/_next`, `/favicon.ico`) matches request paths.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -23,7 +24,7 @@ pub enum SkipMode {
 }
 
 /// Route-level settings, fixed when the layer is built.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct Policy {
     pub(crate) base_path: String,
     pub(crate) auth_path: String,
@@ -34,6 +35,27 @@ pub(crate) struct Policy {
     pub(crate) strict: bool,
     /// Sliding sessions: re-issue cookies whose `iat` is at least this many seconds old.
     pub(crate) update_age: Option<i64>,
+    /// Path prefixes whose requests are API calls (401 instead of a redirect).
+    pub(crate) api_paths: Vec<String>,
+    pub(crate) callback_url: CallbackUrl,
+    pub(crate) render: Arc<dyn Render>,
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy")
+            .field("base_path", &self.base_path)
+            .field("auth_path", &self.auth_path)
+            .field("sign_in_page", &self.sign_in_page)
+            .field("error_page", &self.error_page)
+            .field("skip", &self.skip)
+            .field("origin", &self.origin)
+            .field("strict", &self.strict)
+            .field("update_age", &self.update_age)
+            .field("api_paths", &self.api_paths)
+            .field("callback_url", &self.callback_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Policy {
@@ -65,7 +87,7 @@ impl Policy {
             || self.covers(pathname, "/favicon.ico")
     }
 
-    fn covers(&self, path: &str, prefix: &str) -> bool {
+    pub(crate) fn covers(&self, path: &str, prefix: &str) -> bool {
         match self.skip {
             SkipMode::Prefix => path.starts_with(prefix),
             SkipMode::Segment => match path.strip_prefix(prefix) {
@@ -187,13 +209,123 @@ impl<C, A> AuthLayer<C, A> {
     /// Sets the `authorized` callback from an [`Authorize`] implementation.
     pub fn authorize_with<A2: Authorize<C>>(self, authorize: A2) -> AuthLayer<C, A2> {
         AuthLayer {
-            shared: Arc::new(Shared {
-                sessions: self.shared.sessions.clone(),
-                policy: self.shared.policy.clone(),
-                authorize,
-            }),
+            shared: Arc::new(self.shared.with(authorize)),
             _claims: PhantomData,
         }
+    }
+
+    /// Sets an asynchronous `authorized` callback, for a database or revocation lookup; see
+    /// [`AsyncAuthLayer`]. The future must own what it uses: copy fields out of the token before
+    /// the `async` block.
+    ///
+    /// ```
+    /// use std::collections::HashSet;
+    /// use std::sync::{Arc, Mutex};
+    /// use tower_nextauth::{AuthLayer, Decision};
+    ///
+    /// let revoked: Arc<Mutex<HashSet<String>>> = Arc::default();
+    /// let layer = AuthLayer::builder()
+    ///     .secret("a-development-secret-of-32-bytes!")
+    ///     .build()
+    ///     .unwrap()
+    ///     .authorized_async(move |_req, token| {
+    ///         let jti = token.and_then(|t| t["jti"].as_str().map(str::to_owned));
+    ///         let revoked = revoked.clone();
+    ///         async move {
+    ///             match jti {
+    ///                 // A real service would ask its store here.
+    ///                 Some(jti) if !revoked.lock().unwrap().contains(&jti) => Decision::Allow,
+    ///                 _ => Decision::Unauthenticated,
+    ///             }
+    ///         }
+    ///     });
+    /// # let _ = layer;
+    /// ```
+    pub fn authorized_async<F, Fut, R>(self, f: F) -> AsyncAuthLayer<C, AsyncAuthorizeFn<F>>
+    where
+        F: Fn(&Parts, Option<&Token<C>>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = R>,
+        R: Into<Decision>,
+    {
+        self.authorize_async_with(AsyncAuthorizeFn(f))
+    }
+
+    /// Sets an [`AsyncAuthorize`] implementation as the `authorized` callback.
+    pub fn authorize_async_with<A2: AsyncAuthorize<C>>(
+        self,
+        authorize: A2,
+    ) -> AsyncAuthLayer<C, A2> {
+        AsyncAuthLayer {
+            shared: Arc::new(self.shared.with(authorize)),
+            _claims: PhantomData,
+        }
+    }
+
+    /// Replaces how rejections are rendered (the default is [`DefaultRender`](crate::DefaultRender)).
+    pub fn render(self, render: impl Render) -> Self
+    where
+        A: Clone,
+    {
+        let mut shared = self.shared.with(self.shared.authorize.clone());
+        shared.policy.render = Arc::new(render);
+        Self {
+            shared: Arc::new(shared),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<A> Shared<A> {
+    fn with<A2>(&self, authorize: A2) -> Shared<A2> {
+        Shared {
+            sessions: self.sessions.clone(),
+            policy: self.policy.clone(),
+            authorize,
+        }
+    }
+}
+
+/// [`AuthLayer`] with an asynchronous `authorized` ([`AsyncAuthorize`]), built by
+/// [`AuthLayer::authorized_async`].
+///
+/// Its service moves the ready inner service into the response future while the decision is
+/// pending, as tower-http's `AsyncRequireAuthorization` does, so the inner service must be
+/// `Clone`. Nothing is boxed.
+pub struct AsyncAuthLayer<C, A> {
+    shared: Arc<Shared<A>>,
+    _claims: PhantomData<fn() -> C>,
+}
+
+impl<C, A> AsyncAuthLayer<C, A> {
+    /// The session reader, for decoding (and encoding) outside the request path.
+    pub fn sessions(&self) -> &Sessions {
+        &self.shared.sessions
+    }
+}
+
+impl<C, A> Clone for AsyncAuthLayer<C, A> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C, A> fmt::Debug for AsyncAuthLayer<C, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncAuthLayer")
+            .field("sessions", &self.shared.sessions)
+            .field("policy", &self.shared.policy)
+            .finish()
+    }
+}
+
+impl<S, C, A> Layer<S> for AsyncAuthLayer<C, A> {
+    type Service = AsyncAuthService<S, C, A>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AsyncAuthService::new(inner, self.shared.clone())
     }
 }
 

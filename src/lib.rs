@@ -72,14 +72,16 @@ mod token;
 #[cfg(feature = "jose")]
 pub mod jose;
 
-pub use authorize::{Authorize, AuthorizeFn, Decision, HasToken};
+pub use authorize::{
+    AsyncAuthorize, AsyncAuthorizeFn, Authorize, AuthorizeFn, Decision, DecisionFuture, HasToken,
+};
 pub use config::{Builder, ConfigError, Format};
 pub use cookies::Limits;
 pub use endpoint::SessionEndpoint;
-pub use future::ResponseFuture;
-pub use layer::{AuthLayer, SkipMode};
-pub use reject::Rejection;
-pub use service::AuthService;
+pub use future::{AsyncResponseFuture, ResponseFuture};
+pub use layer::{AsyncAuthLayer, AuthLayer, SkipMode};
+pub use reject::{CallbackUrl, Client, DefaultRender, Rejection, Render, SignIn};
+pub use service::{AsyncAuthService, AuthService};
 pub use sessions::{Decoder, EncodeError, Sessions};
 pub use token::{Claims, Origin, Token};
 
@@ -91,6 +93,7 @@ pub use token::{Claims, Origin, Token};
 /// assert_eq!(SessionError::Undecryptable.as_str(), "undecryptable");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SessionError {
     /// No session cookie and no `Authorization: Bearer` token.
     Missing,
@@ -102,16 +105,20 @@ pub enum SessionError {
     /// Outside its validity window: `exp` passed (or missing while required), or `nbf` in the
     /// future, beyond the leeway.
     Expired,
+    /// A valid token that `authorized` answered with
+    /// [`Decision::Unauthenticated`](crate::Decision::Unauthenticated), say because it was revoked.
+    Revoked,
 }
 
 impl SessionError {
-    /// A stable, lowercase name: `no-session`, `malformed`, `undecryptable` or `expired`.
+    /// A stable, lowercase name: `no-session`, `malformed`, `undecryptable`, `expired` or `revoked`.
     pub fn as_str(self) -> &'static str {
         match self {
             SessionError::Missing => "no-session",
             SessionError::Malformed => "malformed",
             SessionError::Undecryptable => "undecryptable",
             SessionError::Expired => "expired",
+            SessionError::Revoked => "revoked",
         }
     }
 }

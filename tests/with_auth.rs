@@ -126,17 +126,14 @@ async fn auth_routes_next_assets_and_pages_pass_without_a_session() {
 async fn segment_mode_protects_lookalike_paths_that_with_auth_leaves_open() {
     let segment = v4().build().unwrap();
     let prefix = v4().skip_mode(SkipMode::Prefix).build().unwrap();
-    for path in [
-        "/api/authors",
-        "/api/authz/admin",
-        "/_nextdata",
-        "/favicon.ico.bak",
+    for (path, rejected) in [
+        // Under /api the default renderer answers 401 rather than redirecting (an API route).
+        ("/api/authors", StatusCode::UNAUTHORIZED),
+        ("/api/authz/admin", StatusCode::UNAUTHORIZED),
+        ("/_nextdata", StatusCode::TEMPORARY_REDIRECT),
+        ("/favicon.ico.bak", StatusCode::TEMPORARY_REDIRECT),
     ] {
-        assert_eq!(
-            get(&segment, path, &[]).await.status(),
-            StatusCode::TEMPORARY_REDIRECT,
-            "{path}"
-        );
+        assert_eq!(get(&segment, path, &[]).await.status(), rejected, "{path}");
         // withAuth's plain startsWith skips them (spec §3.2, verified upstream).
         assert_eq!(
             get(&prefix, path, &[]).await.status(),
@@ -176,10 +173,10 @@ async fn base_path_is_kept_in_location_and_callback_url() {
         "http://host/docs/api/auth/signin?callbackUrl=%2Fdocs%2Fdashboard%3Fq%3D1"
     );
     // Without NEXTAUTH_URL=…/docs/api/auth the auth routes under the base path are not skipped,
-    // exactly as withAuth behaves (spec §3.2).
+    // exactly as withAuth behaves (spec §3.2); being under /api, they get the API 401.
     assert_eq!(
         get(&layer, "/docs/api/auth/session", &[]).await.status(),
-        StatusCode::TEMPORARY_REDIRECT
+        StatusCode::UNAUTHORIZED
     );
     // The sign-in page is matched on the basePath-less pathname.
     assert_eq!(
@@ -213,7 +210,7 @@ async fn custom_auth_path_from_url_replaces_api_auth() {
     );
     assert_eq!(
         get(&layer, "/api/auth/session", &[]).await.status(),
-        StatusCode::TEMPORARY_REDIRECT
+        StatusCode::UNAUTHORIZED
     );
     // The default sign-in and error pages still match exactly.
     assert_eq!(
@@ -296,7 +293,7 @@ async fn bearer_token_is_used_only_without_a_cookie() {
         get(&no_bearer, "/api/data", &[("authorization", &auth)])
             .await
             .status(),
-        StatusCode::TEMPORARY_REDIRECT
+        StatusCode::UNAUTHORIZED
     );
 }
 
