@@ -41,6 +41,8 @@
 //! # Feature flags
 //! - `jose` (default): [`jose::JwtDecoder`], verifying HS256/384/512, RS256, ES256 and EdDSA JWTs
 //!   from a secret, a PEM key or a JWK set, built on josekit.
+//! - `axum`: `Token<C>` and `Option<Token<C>>` as axum extractors (on `axum-core` only).
+//! - `tracing`: a `tracing` event for every rejection, with its reason and path, never token bytes.
 //!
 //! # Security notes
 //! - The session formats use RustCrypto primitives. Keys are derived once when the layer is
@@ -69,6 +71,8 @@ mod service;
 mod sessions;
 mod token;
 
+#[cfg(feature = "axum")]
+mod extract;
 #[cfg(feature = "jose")]
 pub mod jose;
 
@@ -78,6 +82,8 @@ pub use authorize::{
 pub use config::{Builder, ConfigError, Format};
 pub use cookies::Limits;
 pub use endpoint::SessionEndpoint;
+#[cfg(feature = "axum")]
+pub use extract::TokenRejection;
 pub use future::{AsyncResponseFuture, ResponseFuture};
 pub use layer::{AsyncAuthLayer, AuthLayer, SkipMode};
 pub use reject::{CallbackUrl, Client, DefaultRender, Rejection, Render, SignIn};

@@ -77,8 +77,16 @@ impl<A> Shared<A> {
         });
         let rejection = match decision {
             Decision::Allow => {
-                if let Some(token) = prepared.token {
-                    parts.extensions.insert::<Token<C>>(token);
+                match prepared.token {
+                    Some(token) => {
+                        parts.extensions.insert::<Token<C>>(token);
+                    }
+                    #[cfg(feature = "axum")]
+                    None => {
+                        parts.extensions.insert(crate::extract::Checked);
+                    }
+                    #[cfg(not(feature = "axum"))]
+                    None => {}
                 }
                 return Ok(prepared.refresh);
             }

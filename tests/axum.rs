@@ -1,0 +1,119 @@
+//! The axum extractors (feature `axum`).
+#![cfg(feature = "axum")]
+
+mod common;
+
+use axum::body::Body;
+use axum::routing::get;
+use axum::Router;
+use common::{NOW, SECRET};
+use http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde::Deserialize;
+use serde_json::json;
+use tower::ServiceExt;
+use tower_nextauth::{AuthLayer, Format, Token};
+
+#[derive(Clone, Deserialize)]
+struct Session {
+    name: String,
+    role: String,
+}
+
+async fn me(token: Token<Session>) -> String {
+    format!("{} ({})", token.name, token.role)
+}
+
+async fn maybe(token: Option<Token<Session>>) -> String {
+    token.map_or_else(|| "anonymous".to_owned(), |t| t.name.clone())
+}
+
+fn app() -> (Router, String) {
+    let auth = AuthLayer::builder()
+        .secret(SECRET)
+        .format(Format::V5)
+        .clock(|| NOW)
+        .build()
+        .unwrap();
+    let jwe = auth
+        .sessions()
+        .encode(&json!({"name": "Ada", "role": "admin"}))
+        .unwrap();
+    let auth = auth
+        .claims::<Session>()
+        .authorized(|req, token| req.uri.path() != "/me" || token.is_some());
+    let protected = Router::new()
+        .route("/me", get(me))
+        .route("/maybe", get(maybe))
+        .route("/me-anyway", get(me))
+        .layer(auth);
+    let app = protected.route("/unguarded", get(me));
+    (app, format!("authjs.session-token={jwe}"))
+}
+
+async fn call(app: &Router, path: &str, cookie: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::get(path);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn token_extractor_gets_typed_claims() {
+    let (app, cookie) = app();
+    assert_eq!(
+        call(&app, "/me", Some(&cookie)).await,
+        (StatusCode::OK, "Ada (admin)".into())
+    );
+}
+
+#[tokio::test]
+async fn optional_token_is_none_for_allowed_anonymous_requests() {
+    let (app, cookie) = app();
+    assert_eq!(
+        call(&app, "/maybe", None).await,
+        (StatusCode::OK, "anonymous".into())
+    );
+    assert_eq!(
+        call(&app, "/maybe", Some(&cookie)).await,
+        (StatusCode::OK, "Ada".into())
+    );
+}
+
+#[tokio::test]
+async fn required_token_on_an_anonymous_route_is_401() {
+    let (app, _) = app();
+    assert_eq!(
+        call(&app, "/me-anyway", None).await,
+        (StatusCode::UNAUTHORIZED, "no session".into())
+    );
+}
+
+#[tokio::test]
+async fn missing_layer_rejection_names_auth_layer() {
+    let (app, cookie) = app();
+    let (status, body) = call(&app, "/unguarded", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body.contains("AuthLayer"), "{body}");
+}
+
+#[tokio::test]
+async fn layer_rejections_use_axum_bodies() {
+    let (app, _) = app();
+    let req = Request::get("/me")
+        .header("accept", "application/json")
+        .body(Body::empty())
+        .unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], br#"{"error":"unauthenticated"}"#);
+}
