@@ -30,7 +30,9 @@ async fn hello(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallib
         .get::<Token>()
         .and_then(|t| t["name"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "anonymous".to_owned());
-    Ok(Response::new(Full::new(Bytes::from(format!("hello {name}\n")))))
+    Ok(Response::new(Full::new(Bytes::from(format!(
+        "hello {name}\n"
+    )))))
 }
 
 #[tokio::main]
@@ -55,13 +57,20 @@ async fn main() {
         return;
     }
 
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3001);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3001);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
     let with_auth = !args.iter().any(|a| a == "--no-auth");
     println!(
         "hyper example listening on http://{addr} ({})",
-        if with_auth { "with AuthLayer" } else { "without AuthLayer" }
+        if with_auth {
+            "with AuthLayer"
+        } else {
+            "without AuthLayer"
+        }
     );
 
     loop {
@@ -72,10 +81,14 @@ async fn main() {
             let builder = auto::Builder::new(TokioExecutor::new());
             let result = if with_auth {
                 let svc = ServiceBuilder::new().layer(auth).service_fn(hello);
-                builder.serve_connection(io, TowerToHyperService::new(svc)).await
+                builder
+                    .serve_connection(io, TowerToHyperService::new(svc))
+                    .await
             } else {
                 let svc = ServiceBuilder::new().service_fn(hello);
-                builder.serve_connection(io, TowerToHyperService::new(svc)).await
+                builder
+                    .serve_connection(io, TowerToHyperService::new(svc))
+                    .await
             };
             if let Err(err) = result {
                 eprintln!("connection error: {err}");
