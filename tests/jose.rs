@@ -39,9 +39,18 @@ fn sessions(decoder: JwtDecoder, now: i64) -> Sessions {
 
 fn decoders(jwt: &Jwt) -> Vec<(&'static str, JwtDecoder)> {
     match jwt.alg.as_str() {
-        "HS256" => vec![("secret", JwtDecoder::hs256(jwt.secret.as_ref().unwrap()).unwrap())],
-        "HS384" => vec![("secret", JwtDecoder::hs384(jwt.secret.as_ref().unwrap()).unwrap())],
-        "HS512" => vec![("secret", JwtDecoder::hs512(jwt.secret.as_ref().unwrap()).unwrap())],
+        "HS256" => vec![(
+            "secret",
+            JwtDecoder::hs256(jwt.secret.as_ref().unwrap()).unwrap(),
+        )],
+        "HS384" => vec![(
+            "secret",
+            JwtDecoder::hs384(jwt.secret.as_ref().unwrap()).unwrap(),
+        )],
+        "HS512" => vec![(
+            "secret",
+            JwtDecoder::hs512(jwt.secret.as_ref().unwrap()).unwrap(),
+        )],
         alg => {
             let pem = jwt.public_pem.as_ref().unwrap();
             let from_pem = match alg {
@@ -64,12 +73,26 @@ fn check(fixture: &Fixture) {
         for (how, decoder) in decoders(jwt) {
             let s = sessions(decoder, jwt.now);
             let what = format!("{} from {how}", jwt.alg);
-            let token: Token = s.decode(&jwt.valid_token).unwrap_or_else(|e| panic!("{what}: {e}"));
-            assert_eq!(serde_json::Value::Object(token.into_claims()), jwt.claims, "{what}");
+            let token: Token = s
+                .decode(&jwt.valid_token)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(
+                serde_json::Value::Object(token.into_claims()),
+                jwt.claims,
+                "{what}"
+            );
             let err = |t: &str| s.decode::<Claims>(t).unwrap_err();
             assert_eq!(err(&jwt.expired_token), SessionError::Expired, "{what}");
-            assert_eq!(err(&jwt.tampered_token), SessionError::Undecryptable, "{what}");
-            assert_eq!(err(&jwt.wrong_key_token), SessionError::Undecryptable, "{what}");
+            assert_eq!(
+                err(&jwt.tampered_token),
+                SessionError::Undecryptable,
+                "{what}"
+            );
+            assert_eq!(
+                err(&jwt.wrong_key_token),
+                SessionError::Undecryptable,
+                "{what}"
+            );
         }
     }
 }
@@ -93,7 +116,11 @@ fn freshly_signed_jose_jwts_verify() {
         .current_dir(interop)
         .output()
         .expect("node must be installed to run the interop tests");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     check(&serde_json::from_slice(&out.stdout).unwrap());
 }
 
@@ -108,11 +135,25 @@ fn an_hmac_token_keyed_with_the_public_key_is_refused() {
     let pem = rsa.public_pem.as_ref().unwrap();
     let mut payload = JwtPayload::new();
     payload.set_subject("attacker");
-    let forged = jwt::encode_with_signer(&payload, &JwsHeader::new(), &HS256.signer_from_bytes(pem).unwrap()).unwrap();
+    let forged = jwt::encode_with_signer(
+        &payload,
+        &JwsHeader::new(),
+        &HS256.signer_from_bytes(pem).unwrap(),
+    )
+    .unwrap();
     let s = sessions(JwtDecoder::rs256_pem(pem).unwrap(), rsa.now);
-    assert_eq!(s.decode::<Claims>(&forged).unwrap_err(), SessionError::Undecryptable);
-    let s = sessions(JwtDecoder::from_jwks(rsa.jwks.as_ref().unwrap().to_string()).unwrap(), rsa.now);
-    assert_eq!(s.decode::<Claims>(&forged).unwrap_err(), SessionError::Undecryptable);
+    assert_eq!(
+        s.decode::<Claims>(&forged).unwrap_err(),
+        SessionError::Undecryptable
+    );
+    let s = sessions(
+        JwtDecoder::from_jwks(rsa.jwks.as_ref().unwrap().to_string()).unwrap(),
+        rsa.now,
+    );
+    assert_eq!(
+        s.decode::<Claims>(&forged).unwrap_err(),
+        SessionError::Undecryptable
+    );
 }
 
 #[test]
@@ -121,7 +162,10 @@ fn bearer_jwt_flows_through_the_layer() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jose_jwts.json");
     let fixture: Fixture = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let es = fixture.jwts.iter().find(|j| j.alg == "ES256").unwrap();
-    let s = sessions(JwtDecoder::es256_pem(es.public_pem.as_ref().unwrap()).unwrap(), es.now);
+    let s = sessions(
+        JwtDecoder::es256_pem(es.public_pem.as_ref().unwrap()).unwrap(),
+        es.now,
+    );
     let mut headers = HeaderMap::new();
     let bearer = format!("Bearer {}", es.valid_token);
     headers.insert("authorization", HeaderValue::from_str(&bearer).unwrap());
