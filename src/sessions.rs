@@ -150,7 +150,7 @@ impl Sessions {
         headers: &HeaderMap,
         bearer: bool,
     ) -> Result<Found<'_, C>, SessionError> {
-        let mut first_error = None;
+        let mut telling = None;
         for source in &self.inner.sources {
             let result = match cookies::read(headers, &source.name, self.inner.limits) {
                 Ok(None) => continue,
@@ -165,12 +165,10 @@ impl Sessions {
                         payload,
                     })
                 }
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
+                Err(error) => keep_most_telling(&mut telling, error),
             }
         }
-        if let Some(error) = first_error {
+        if let Some(error) = telling {
             return Err(error);
         }
         if !bearer {
@@ -205,16 +203,14 @@ impl Sessions {
         if token.is_empty() {
             return Err(SessionError::Missing);
         }
-        let mut first_error = None;
+        let mut telling = None;
         for source in &self.inner.sources {
             match self.decode_with(&source.codec, token, origin) {
                 Ok(token) => return Ok(token),
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
+                Err(error) => keep_most_telling(&mut telling, error),
             }
         }
-        Err(first_error.unwrap_or(SessionError::Missing))
+        Err(telling.unwrap_or(SessionError::Missing))
     }
 
     fn decode_with<C: DeserializeOwned>(
@@ -474,4 +470,18 @@ fn uuid_v4() -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+/// Of the errors different sources gave for one token, keeps the one that says most: a token that
+/// decrypted but expired under one format is "expired", not "undecryptable" under another.
+fn keep_most_telling(kept: &mut Option<SessionError>, error: SessionError) {
+    let rank = |e: SessionError| match e {
+        SessionError::Expired => 3,
+        SessionError::Undecryptable => 2,
+        SessionError::Malformed => 1,
+        _ => 0,
+    };
+    if kept.map_or(true, |k| rank(error) > rank(k)) {
+        *kept = Some(error);
+    }
 }
