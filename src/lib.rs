@@ -112,7 +112,7 @@ pub enum SessionError {
     /// future, beyond the leeway.
     Expired,
     /// A valid token that `authorized` answered with
-    /// [`Decision::Unauthenticated`](crate::Decision::Unauthenticated), say because it was revoked.
+    /// [`Decision::Unauthenticated`], say because it was revoked.
     Revoked,
 }
 
