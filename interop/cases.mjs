@@ -2,7 +2,7 @@
 // library's own getToken returns for the request. tests/common/cases.rs checks our side.
 import {
   v4jwt, v5jwt, v4cookie, v5cookie, jose, quiet, now, v4Key, v5Key,
-  libraryGetToken, defaultName,
+  libraryGetToken, defaultName, versions,
 } from "./lib.mjs";
 
 const big = (n) => Array.from({ length: n }, (_, i) => "abcdefghijklmnopqrstuvwxyz0123456789"[(i * 7919) % 36]).join("");
@@ -19,11 +19,19 @@ async function encode(format, { secret, payload, maxAge, salt }) {
   return v5jwt.encode({ token: payload, secret, salt, ...(maxAge !== undefined ? { maxAge } : {}) });
 }
 
-/** A JWE with the library's exact header but claims we choose (no exp, nbf, ...). */
-async function rawJwe(format, secret, claims, { enc, kid, salt } = {}) {
+/** What @auth/core puts in `kid`: the JWK thumbprint of the derived key (SHA-512 for 64 bytes, SHA-256 for 32). */
+async function v5Kid(key) {
+  return jose.calculateJwkThumbprint({ kty: "oct", k: Buffer.from(key).toString("base64url") }, `sha${key.byteLength << 3}`);
+}
+
+/**
+ * A JWE with claims we choose (no exp, nbf, ...). By default the header is exactly what the library emits:
+ * v4 `{alg:"dir",enc:"A256GCM"}`, v5 `{alg:"dir",enc:"A256CBC-HS512",kid:<thumbprint>}`. `kid: false` drops the kid.
+ */
+async function rawJwe(format, secret, claims, { enc, kid = format === "v5", salt } = {}) {
   const key = format === "v4" ? v4Key(secret) : v5Key(secret, salt, enc === "A256GCM" ? 32 : 64);
   const header = { alg: "dir", enc: enc ?? (format === "v4" ? "A256GCM" : "A256CBC-HS512") };
-  if (kid) header.kid = kid;
+  if (kid) header.kid = await v5Kid(key);
   return new jose.EncryptJWT(claims).setProtectedHeader(header).encrypt(key);
 }
 
@@ -37,8 +45,15 @@ function chunkCookies(format, name, secure, token) {
 }
 
 export async function buildCases({ secret, old_secret, payload }) {
-  const specs = [];
-  const add = (spec) => specs.push({ secure: false, cookie_name: null, secrets: [secret], ...spec });
+  const cases = [];
+  // Each case is answered by the library right after its token is minted, so exp/nbf margins
+  // (leeway cases) are measured against the clock the library actually used.
+  const add = async (spec) => {
+    const full = { secure: false, cookie_name: null, secrets: [secret], ...spec };
+    const expected = await libraryGetToken(full);
+    const { token, ...rest } = full;
+    cases.push({ ...rest, now: now(), expected: expected ?? null, ...(token ? { token } : {}) });
+  };
 
   for (const format of ["v4", "v5"]) {
     const plainName = defaultName(format, false);
@@ -46,69 +61,63 @@ export async function buildCases({ secret, old_secret, payload }) {
     const token = await encode(format, { secret, payload, salt: plainName });
     const secureToken = await encode(format, { secret, payload, salt: secureName });
 
-    add({ name: `${format}_plain`, format, token, headers: { cookie: `theme=dark; ${plainName}=${token}` } });
-    add({ name: `${format}_secure_prefix`, format, secure: true, token: secureToken, headers: { cookie: `${secureName}=${secureToken}` } });
+    await add({ name: `${format}_plain`, format, token, headers: { cookie: `theme=dark; ${plainName}=${token}` } });
+    await add({ name: `${format}_secure_prefix`, format, secure: true, token: secureToken, headers: { cookie: `${secureName}=${secureToken}` } });
 
     const bigPayload = { ...payload, blob: big(9000) };
     const bigToken = await encode(format, { secret, payload: bigPayload, salt: plainName });
     const chunks = chunkCookies(format, plainName, false, bigToken);
-    add({ name: `${format}_chunked_from_session_store`, format, token: bigToken, headers: { cookie: shuffled(chunks).join("; ") } });
-    add({ name: `${format}_bare_and_chunks_together`, format, headers: { cookie: `${plainName}=${token}; ${chunks.join("; ")}` } });
+    await add({ name: `${format}_chunked_from_session_store`, format, token: bigToken, headers: { cookie: shuffled(chunks).join("; ") } });
+    await add({ name: `${format}_bare_and_chunks_together`, format, headers: { cookie: `${plainName}=${token}; ${chunks.join("; ")}` } });
 
     const secureBig = await encode(format, { secret, payload: bigPayload, salt: secureName });
-    add({ name: `${format}_secure_chunked`, format, secure: true, token: secureBig, headers: { cookie: chunkCookies(format, secureName, true, secureBig).join("; ") } });
+    await add({ name: `${format}_secure_chunked`, format, secure: true, token: secureBig, headers: { cookie: chunkCookies(format, secureName, true, secureBig).join("; ") } });
 
     const custom = "my.session";
     const customToken = await encode(format, { secret, payload, salt: custom });
-    add({ name: `${format}_custom_cookie_name`, format, cookie_name: custom, token: customToken, headers: { cookie: `${custom}=${customToken}` } });
+    await add({ name: `${format}_custom_cookie_name`, format, cookie_name: custom, token: customToken, headers: { cookie: `${custom}=${customToken}` } });
 
-    add({ name: `${format}_expired`, format, headers: { cookie: `${plainName}=${await encode(format, { secret, payload, maxAge: -100, salt: plainName })}` } });
-    add({ name: `${format}_exp_inside_leeway`, format, headers: { cookie: `${plainName}=${await encode(format, { secret, payload, maxAge: -10, salt: plainName })}` } });
-    add({ name: `${format}_exp_outside_leeway`, format, headers: { cookie: `${plainName}=${await encode(format, { secret, payload, maxAge: -20, salt: plainName })}` } });
-    add({ name: `${format}_nbf_in_the_future`, format, headers: { cookie: `${plainName}=${await encode(format, { secret, payload: { ...payload, nbf: now() + 100 }, salt: plainName })}` } });
-    add({ name: `${format}_wrong_secret`, format, headers: { cookie: `${plainName}=${await encode(format, { secret: old_secret, payload, salt: plainName })}` } });
+    const single = (name, t) => add({ name: `${format}_${name}`, format, token: t, headers: { cookie: `${plainName}=${t}` } });
+    await single("expired", await encode(format, { secret, payload, maxAge: -100, salt: plainName }));
+    await single("exp_inside_leeway", await encode(format, { secret, payload, maxAge: -10, salt: plainName }));
+    await single("exp_outside_leeway", await encode(format, { secret, payload, maxAge: -20, salt: plainName }));
+    await single("nbf_in_the_future", await encode(format, { secret, payload: { ...payload, nbf: now() + 100 }, salt: plainName }));
+    await single("wrong_secret", await encode(format, { secret: old_secret, payload, salt: plainName }));
 
     const parts = token.split(".");
     const ct = parts[3];
     const mid = Math.floor(ct.length / 2);
     parts[3] = ct.slice(0, mid) + (ct[mid] === "A" ? "B" : "A") + ct.slice(mid + 1);
-    add({ name: `${format}_tampered`, format, headers: { cookie: `${plainName}=${parts.join(".")}` } });
+    await single("tampered", parts.join("."));
 
     const noExp = format === "v4"
       ? await rawJwe("v4", secret, { ...payload, iat: now() })
-      : await rawJwe("v5", secret, { ...payload, iat: now() }, { salt: plainName, kid: undefined });
-    add({ name: `${format}_without_exp`, format, token: noExp, headers: { cookie: `${plainName}=${noExp}` } });
+      : await rawJwe("v5", secret, { ...payload, iat: now() }, { salt: plainName });
+    await single("without_exp", noExp);
 
-    add({ name: `${format}_bearer`, format, token, headers: { authorization: `Bearer ${token}` } });
-    add({ name: `${format}_bearer_percent_encoded`, format, token, headers: { authorization: `Bearer ${token.replaceAll(".", "%2E")}` } });
-    add({ name: `${format}_bearer_malformed_percent`, format, headers: { authorization: "Bearer %E0%A4%A" } });
+    await add({ name: `${format}_bearer`, format, token, headers: { authorization: `Bearer ${token}` } });
+    await add({ name: `${format}_bearer_percent_encoded`, format, token, headers: { authorization: `Bearer ${token.replaceAll(".", "%2E")}` } });
+    await add({ name: `${format}_bearer_malformed_percent`, format, headers: { authorization: "Bearer %E0%A4%A" } });
     const other = await encode(format, { secret, payload: { ...payload, name: "Bearer Person" }, salt: plainName });
-    add({ name: `${format}_cookie_wins_over_bearer`, format, token, headers: { cookie: `${plainName}=${token}`, authorization: `Bearer ${other}` } });
+    await add({ name: `${format}_cookie_wins_over_bearer`, format, token, headers: { cookie: `${plainName}=${token}`, authorization: `Bearer ${other}` } });
 
     const otherFormat = format === "v4" ? "v5" : "v4";
     const foreign = await encode(otherFormat, { secret, payload, salt: plainName });
-    add({ name: `${format}_reads_${otherFormat}_token_as_nothing`, format, headers: { cookie: `${plainName}=${foreign}` } });
+    await single(`reads_${otherFormat}_token_as_nothing`, foreign);
   }
 
   // v5 secret rotation: encoded with the old secret, read with [new, old].
   const v5name = defaultName("v5", false);
   const rotated = await v5jwt.encode({ token: payload, secret: old_secret, salt: v5name });
-  add({ name: "v5_rotated_secret", format: "v5", secrets: [secret, old_secret], token: rotated, headers: { cookie: `${v5name}=${rotated}` } });
+  await add({ name: "v5_rotated_secret", format: "v5", secrets: [secret, old_secret], token: rotated, headers: { cookie: `${v5name}=${rotated}` } });
   // A256GCM without kid: only the first secret is tried.
-  const gcm = await rawJwe("v5", secret, { ...payload, iat: now(), exp: now() + 3600 }, { enc: "A256GCM", salt: v5name });
-  add({ name: "v5_a256gcm_without_kid", format: "v5", token: gcm, headers: { cookie: `${v5name}=${gcm}` } });
-  const gcmOld = await rawJwe("v5", old_secret, { ...payload, iat: now(), exp: now() + 3600 }, { enc: "A256GCM", salt: v5name });
-  add({ name: "v5_a256gcm_without_kid_second_secret", format: "v5", secrets: [secret, old_secret], headers: { cookie: `${v5name}=${gcmOld}` } });
+  const gcm = await rawJwe("v5", secret, { ...payload, iat: now(), exp: now() + 3600 }, { enc: "A256GCM", salt: v5name, kid: false });
+  await add({ name: "v5_a256gcm_without_kid", format: "v5", token: gcm, headers: { cookie: `${v5name}=${gcm}` } });
+  const gcmOld = await rawJwe("v5", old_secret, { ...payload, iat: now(), exp: now() + 3600 }, { enc: "A256GCM", salt: v5name, kid: false });
+  await add({ name: "v5_a256gcm_without_kid_second_secret", format: "v5", secrets: [secret, old_secret], token: gcmOld, headers: { cookie: `${v5name}=${gcmOld}` } });
+  // A256GCM with its kid (SHA-256 thumbprint of the 32-byte key), old secret: found through the kid.
+  const gcmKid = await rawJwe("v5", old_secret, { ...payload, iat: now(), exp: now() + 3600 }, { enc: "A256GCM", salt: v5name });
+  await add({ name: "v5_a256gcm_with_kid_rotated_secret", format: "v5", secrets: [secret, old_secret], token: gcmKid, headers: { cookie: `${v5name}=${gcmKid}` } });
 
-  const cases = [];
-  for (const spec of specs) {
-    const expected = await libraryGetToken(spec);
-    const { token, ...rest } = spec;
-    cases.push({ ...rest, now: now(), expected: expected ?? null, ...(token ? { token } : {}) });
-  }
-  return { generated_by: { "next-auth": v4Version(), "@auth/core": "0.41.3", node: process.version }, cases };
-}
-
-function v4Version() {
-  return "4.24.15";
+  return { generated_by: { "next-auth": versions["next-auth"], "@auth/core": versions["@auth/core"], node: process.version }, cases };
 }

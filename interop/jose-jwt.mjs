@@ -1,7 +1,8 @@
 // Signed JWTs made by the npm `jose` package, for tower-nextauth's `jose` feature (JwtDecoder).
 // `node jose-jwt.mjs` writes ../tests/fixtures/jose_jwts.json; `--stdout` prints fresh ones.
 import { writeFileSync, mkdirSync } from "node:fs";
-import { jose, now } from "./lib.mjs";
+import { fileURLToPath } from "node:url";
+import { jose, now, versions } from "./lib.mjs";
 
 const claims = { sub: "user-1", role: "admin", name: "Zoë" };
 
@@ -48,12 +49,12 @@ export async function buildJwts() {
       wrong_key_token: await sign(alg, other.privateKey, { kid: "k1", exp: t + 3600, iat: t }),
     });
   }
-  return { generated_by: { jose: "6.2.18", node: process.version }, jwts: out };
+  return { generated_by: { jose: versions.jose, node: process.version }, jwts: out };
 }
 
 if (process.argv.includes("--stdout")) {
   process.stdout.write(JSON.stringify(await buildJwts()));
-} else if (import.meta.url === `file://${process.argv[1]}`) {
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const dir = new URL("../tests/fixtures/", import.meta.url);
   mkdirSync(dir, { recursive: true });
   writeFileSync(new URL("jose_jwts.json", dir), JSON.stringify(await buildJwts(), null, 1) + "\n");

@@ -19,6 +19,11 @@ export const v5cookie = await import(pathToFileURL(path.join(here, "node_modules
 export const v5vendored = await import(pathToFileURL(path.join(here, "node_modules/@auth/core/lib/vendored/cookie.js")).href);
 export const jose = await import("jose");
 
+/** Installed versions of the packages that made the data (read from node_modules, not assumed). */
+export const versions = Object.fromEntries(
+  ["next-auth", "@auth/core", "jose"].map((name) => [name, require(path.join(here, "node_modules", name, "package.json")).version]),
+);
+
 export const quiet = { debug() {}, error() {}, warn() {} };
 export const now = () => Math.floor(Date.now() / 1000);
 
