@@ -56,6 +56,8 @@ pub enum ConfigError {
     MissingSecret,
     /// `NEXTAUTH_URL`/`AUTH_URL` (or [`Builder::url`]) is not an absolute http(s) URL.
     InvalidUrl,
+    /// A matcher source Next.js would refuse too.
+    InvalidMatcher(crate::MatcherError),
     /// A base path or page that is not a path beginning with `/`.
     InvalidPath(&'static str),
     /// A cookie name that cannot appear in a `Cookie` header.
@@ -75,6 +77,7 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::InvalidPath(what) => write!(f, "{what} must be a path starting with '/'"),
             ConfigError::InvalidCookieName => f.write_str("invalid session cookie name"),
+            ConfigError::InvalidMatcher(error) => error.fmt(f),
             ConfigError::NoFormat => f.write_str("at least one session format is required"),
         }
     }
@@ -168,6 +171,7 @@ pub struct Builder {
     either_prefix: bool,
     url: Option<Url>,
     env: Env,
+    matcher: Option<Vec<String>>,
     base_path: String,
     sign_in_page: String,
     error_page: String,
@@ -195,6 +199,7 @@ impl Default for Builder {
             either_prefix: false,
             url: None,
             env: Env::default(),
+            matcher: None,
             base_path: String::new(),
             sign_in_page: "/api/auth/signin".into(),
             error_page: "/api/auth/error".into(),
@@ -354,6 +359,35 @@ impl Builder {
     pub fn base_path(mut self, base_path: impl Into<String>) -> Self {
         self.base_path = base_path.into().trim_end_matches('/').to_owned();
         self
+    }
+
+    /// Which requests the layer handles, in Next.js `config.matcher` syntax: paste the list from
+    /// your `middleware.ts`. A request no source matches passes untouched, without session work.
+    /// Without a matcher every request is handled. The built-in skip list applies on top.
+    ///
+    /// ```
+    /// use tower_nextauth::AuthLayer;
+    ///
+    /// let layer = AuthLayer::builder()
+    ///     .secret("a-development-secret-of-32-bytes!")
+    ///     .matcher(["/dashboard/:path*", "/((?!api|_next/static|_next/image|.*\\.png$).*)"])
+    ///     .unwrap()
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = layer;
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidMatcher`] for a source Next.js would refuse.
+    pub fn matcher<S: AsRef<str>>(
+        mut self,
+        sources: impl IntoIterator<Item = S>,
+    ) -> Result<Self, ConfigError> {
+        let sources: Vec<String> = sources.into_iter().map(|s| s.as_ref().to_owned()).collect();
+        // Compiled again in `build` with the final base path; this call reports errors early.
+        crate::Matcher::new(&sources).map_err(ConfigError::InvalidMatcher)?;
+        self.matcher = Some(sources);
+        Ok(self)
     }
 
     /// The sign-in page (`pages.signIn`), default `/api/auth/signin`. It may carry a query string.
@@ -553,7 +587,15 @@ impl Builder {
                 max_age: self.max_age.as_secs() as i64,
             }),
         };
+        let matcher = match &self.matcher {
+            Some(sources) => Some(
+                crate::Matcher::with_base_path(sources, &self.base_path)
+                    .map_err(ConfigError::InvalidMatcher)?,
+            ),
+            None => None,
+        };
         let policy = Policy {
+            matcher,
             base_path: self.base_path,
             auth_path: url
                 .as_ref()

@@ -26,6 +26,8 @@ pub enum SkipMode {
 /// Route-level settings, fixed when the layer is built.
 #[derive(Clone)]
 pub(crate) struct Policy {
+    /// Next.js `config.matcher`: requests it does not cover pass untouched.
+    pub(crate) matcher: Option<crate::Matcher>,
     pub(crate) base_path: String,
     pub(crate) auth_path: String,
     pub(crate) sign_in_page: String,
@@ -44,6 +46,7 @@ pub(crate) struct Policy {
 impl fmt::Debug for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Policy")
+            .field("matcher", &self.matcher)
             .field("base_path", &self.base_path)
             .field("auth_path", &self.auth_path)
             .field("sign_in_page", &self.sign_in_page)
@@ -73,6 +76,9 @@ impl Policy {
 
     /// `withAuth`'s step 1: requests that pass without any session work (spec §3.2).
     pub(crate) fn skips(&self, path: &str) -> bool {
+        if self.matcher.as_ref().is_some_and(|m| !m.is_match(path)) {
+            return true;
+        }
         let pathname = self.pathname(path);
         // `${basePath}${pathname}` is the request path itself, unless the path lacked the base.
         let full = if self.base_path.is_empty() || !std::ptr::eq(pathname, path) {

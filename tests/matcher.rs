@@ -1,0 +1,139 @@
+//! Next.js matcher semantics, against a table computed with path-to-regexp 6.3.0 and Next's own
+//! source wrapping (`interop/matcher-table.mjs`), and through the layer.
+
+mod common;
+
+use common::{get, SECRET};
+use http::StatusCode;
+use serde::Deserialize;
+use tower_nextauth::{AuthLayer, Format, Matcher};
+
+#[derive(Deserialize)]
+struct Table {
+    configs: Vec<Config>,
+}
+
+#[derive(Deserialize)]
+struct Config {
+    sources: Vec<String>,
+    base_path: Option<String>,
+    regexes: Vec<String>,
+    results: std::collections::BTreeMap<String, bool>,
+}
+
+fn table() -> Table {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/matcher_table.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn every_matcher_form_compiles_and_matches_like_next() {
+    let table = table();
+    assert!(table.configs.len() >= 15);
+    for config in table.configs.iter().filter(|c| c.base_path.is_none()) {
+        let m = Matcher::new(&config.sources).unwrap();
+        assert_eq!(
+            m.regexes().collect::<Vec<_>>(),
+            config.regexes,
+            "{:?}",
+            config.sources
+        );
+        for (path, expected) in &config.results {
+            assert_eq!(
+                m.is_match(path),
+                *expected,
+                "{:?} on {path}",
+                config.sources
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn base_path_is_prefixed_like_next() {
+    let table = table();
+    let config = table
+        .configs
+        .iter()
+        .find(|c| c.base_path.is_some())
+        .unwrap();
+    let layer = AuthLayer::builder()
+        .secret(SECRET)
+        .format(Format::V5)
+        .base_path(config.base_path.clone().unwrap())
+        .matcher(&config.sources)
+        .unwrap()
+        .build()
+        .unwrap();
+    for (path, expected) in &config.results {
+        let status = get(&layer, path, &[]).await.status();
+        let guarded = status == StatusCode::TEMPORARY_REDIRECT;
+        assert_eq!(guarded, *expected, "{path}: {status}");
+    }
+}
+
+#[tokio::test]
+async fn paths_no_matcher_covers_pass_untouched() {
+    let layer = AuthLayer::builder()
+        .secret(SECRET)
+        .format(Format::V5)
+        .matcher(["/dashboard/:path*", "/admin/:path*"])
+        .unwrap()
+        .build()
+        .unwrap();
+    // Not covered: no session work, no rejection, even with a garbage cookie.
+    let res = get(&layer, "/", &[("cookie", "authjs.session-token=garbage")]).await;
+    assert_eq!(
+        (res.status(), res.body().as_str()),
+        (StatusCode::OK, "anonymous")
+    );
+    assert_eq!(
+        get(&layer, "/dashboards", &[]).await.status(),
+        StatusCode::OK
+    );
+    // Covered.
+    assert_eq!(
+        get(&layer, "/dashboard", &[]).await.status(),
+        StatusCode::TEMPORARY_REDIRECT
+    );
+    assert_eq!(
+        get(&layer, "/admin/users", &[]).await.status(),
+        StatusCode::TEMPORARY_REDIRECT
+    );
+    // The skip list still applies inside a catch-all matcher.
+    let all = AuthLayer::builder()
+        .secret(SECRET)
+        .matcher(["/((?!_next/static|favicon.ico).*)"])
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        get(&all, "/api/auth/session", &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&all, "/x", &[]).await.status(),
+        StatusCode::TEMPORARY_REDIRECT
+    );
+}
+
+#[test]
+fn invalid_sources_are_config_errors() {
+    for source in [
+        "dashboard",
+        "/(a(b))",
+        "/(unbalanced",
+        "/:",
+        "/:a:b",
+        "/(?x)",
+    ] {
+        let err = AuthLayer::builder()
+            .secret(SECRET)
+            .matcher([source])
+            .unwrap_err();
+        assert!(err.to_string().contains(source), "{err}");
+    }
+}
