@@ -18,7 +18,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
-use tower_nextauth::{Builder, Format, Sessions, Token};
+use tower_nextauth::{Builder, Decision, Format, Sessions, Token};
 
 /// For local development only: anyone who reads this file can forge sessions signed with it.
 const DEV_SECRET: &str = "tower-nextauth-quickstart-development-secret";
@@ -41,18 +41,20 @@ async fn main() {
         );
         builder = builder.secret(DEV_SECRET);
     }
+    // The matcher is the `config.matcher` of a Next.js middleware; paths it does not cover (the
+    // home page, the sign-in routes) pass untouched.
     let auth = builder
-        .build()
+        .matcher(["/dashboard/:path*", "/admin/:path*", "/api/me"])
+        .and_then(Builder::build)
         .unwrap_or_else(|e| panic!("invalid configuration: {e}"));
     let sessions = auth.sessions().clone();
     let auth = auth.authorized(|req, token| {
-        let path = req.uri.path();
-        if path == "/admin" || path.starts_with("/admin/") {
-            token.is_some_and(|t| t["role"] == "admin")
-        } else if path == "/dashboard" || path.starts_with("/dashboard/") || path == "/api/me" {
-            token.is_some()
-        } else {
-            true
+        let admin_only = req.uri.path() == "/admin" || req.uri.path().starts_with("/admin/");
+        match token {
+            None => Decision::Unauthenticated,
+            // A signed-in non-admin gets a 403, never a loop back to sign-in.
+            Some(t) if admin_only && t["role"] != "admin" => Decision::Forbidden,
+            Some(_) => Decision::Allow,
         }
     });
 
