@@ -1,0 +1,88 @@
+//! The quickstart in a real browser: Debian's headless Chromium, driven by playwright-core
+//! (`e2e/quickstart.mjs`). Screenshots of every step land in `target/e2e-screenshots/`.
+//!
+//! Needs `/usr/bin/chromium` and `npm ci --prefix e2e`; it fails (never skips) without them.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    bin
+}
+
+#[test]
+fn quickstart_sign_in_flow_in_chromium() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: install Debian's chromium (CI does)"
+    );
+    assert!(
+        root.join("e2e/node_modules/playwright-core").exists(),
+        "e2e packages are not installed: run `npm ci --prefix e2e` (CI does)"
+    );
+
+    let mut child = Command::new(example("quickstart"))
+        .env("PORT", "0")
+        .env_remove("NEXTAUTH_SECRET")
+        .env_remove("AUTH_SECRET")
+        .env_remove("NEXTAUTH_URL")
+        .env_remove("AUTH_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let server = Server(child);
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("quickstart printed {first:?}"))
+        .to_owned();
+
+    let shots = root.join("target/e2e-screenshots");
+    let out = Command::new("node")
+        .arg(root.join("e2e/quickstart.mjs"))
+        .arg(&url)
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("node must be installed");
+    drop(server);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "browser run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("ok ")).count(), 5, "{stdout}");
+    for n in 1..=5 {
+        let found = std::fs::read_dir(&shots)
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(&format!("{n}-")));
+        assert!(found, "screenshot {n} missing in {}", shots.display());
+    }
+}
