@@ -369,3 +369,55 @@ async fn our_session_endpoint_answers_like_their_session_route() {
         }
     }
 }
+
+/// Differential: random v5 tokens minted by @auth/core, half of them tampered; our decoder and
+/// @auth/core's `decode` agree on accept/reject and on the claims.
+#[test]
+fn we_agree_with_auth_core_decode_on_random_tokens() {
+    let mut rng = rand::thread_rng();
+    let secret = secret(&mut rng);
+    let salt = "authjs.session-token";
+    let payloads: Vec<Value> = (0..40).map(|i| payload(&mut rng, i % 10 == 0)).collect();
+    let encode: Vec<Value> = payloads
+        .iter()
+        .map(|p| json!({"op": "encode", "format": "v5", "secret": secret, "salt": salt, "payload": p}))
+        .collect();
+    let tokens: Vec<String> = peer(&encode)
+        .into_iter()
+        .map(|a| a["token"].as_str().unwrap().to_owned())
+        .collect();
+    let candidates: Vec<String> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if i % 2 == 0 {
+                return t.clone();
+            }
+            let mut bytes = t.clone().into_bytes();
+            let at = rng.gen_range(0..bytes.len());
+            bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+            String::from_utf8(bytes).unwrap()
+        })
+        .collect();
+    let decode: Vec<Value> = candidates
+        .iter()
+        .map(|t| json!({"op": "decode", "format": "v5", "secrets": [secret], "salt": salt, "token": t}))
+        .collect();
+    let theirs = peer(&decode);
+    let ours = layer(Format::V5, &[&secret], false);
+    let mut accepted = 0;
+    for (token, answer) in candidates.iter().zip(&theirs) {
+        let mine = ours
+            .sessions()
+            .decode::<Claims>(token)
+            .ok()
+            .map(|t| Value::Object(t.into_claims()));
+        assert_eq!(
+            mine.as_ref().unwrap_or(&Value::Null),
+            &answer["claims"],
+            "{token}"
+        );
+        accepted += usize::from(mine.is_some());
+    }
+    assert!(accepted >= 20, "only {accepted} of 40 accepted");
+}
