@@ -556,6 +556,14 @@ impl Builder {
                 if secrets.is_empty() || secrets.iter().any(|s| s.0.is_empty()) {
                     return Err(ConfigError::MissingSecret);
                 }
+                // `openssl rand -base64 32` (what next-auth's docs suggest) gives 44 characters.
+                #[cfg(feature = "tracing")]
+                if let Some(short) = secrets.iter().map(|s| s.0.len()).filter(|&n| n < 32).min() {
+                    tracing::warn!(
+                        length = short,
+                        "a session secret is shorter than 32 bytes; generate one with `openssl rand -base64 32`"
+                    );
+                }
                 names
                     .into_iter()
                     .map(|(name, format)| {

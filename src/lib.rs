@@ -143,3 +143,7 @@ impl std::error::Error for SessionError {}
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../SECURITY.md")]
+struct SecurityDoctests;

@@ -265,17 +265,18 @@ impl Policy {
     }
 }
 
-/// The request path made safe to send back as a relative `callbackUrl`: a leading run of `/` and
-/// `\` becomes one `/`, so `//evil.com` and `/\evil.com` cannot turn into protocol-relative URLs
-/// on a sign-in page that navigates to `callbackUrl` as given.
+/// The request path made safe to send back as a relative `callbackUrl`: always rooted, and a
+/// leading run of `/` and `\` becomes one `/`, so `//evil.com` and `/\evil.com` cannot turn into
+/// protocol-relative URLs on a sign-in page that navigates to `callbackUrl` as given.
+/// Authority-form (`host:port`) and asterisk-form (`*`) targets get rooted too.
 fn same_origin_path(path: &str) -> Cow<'_, str> {
     let trimmed = path.trim_start_matches(['/', '\\']);
-    if path.len() - trimmed.len() <= 1 {
+    let start = path.len() - trimmed.len();
+    if start == 1 && path.starts_with('/') {
         return Cow::Borrowed(path);
     }
-    let start = path.len() - trimmed.len() - 1;
-    if path.as_bytes()[start] == b'/' {
-        Cow::Borrowed(&path[start..])
+    if start > 0 && path.as_bytes()[start - 1] == b'/' {
+        Cow::Borrowed(&path[start - 1..])
     } else {
         Cow::Owned(format!("/{trimmed}"))
     }
@@ -350,6 +351,9 @@ mod tests {
         assert_eq!(same_origin_path("///evil.com"), "/evil.com");
         assert_eq!(same_origin_path("/\\evil.com"), "/evil.com");
         assert_eq!(same_origin_path("/\\/\\evil.com"), "/evil.com");
+        assert_eq!(same_origin_path(""), "/");
+        assert_eq!(same_origin_path("*"), "/*");
+        assert_eq!(same_origin_path("\\/evil.com"), "/evil.com");
     }
 
     #[test]

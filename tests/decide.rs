@@ -272,6 +272,9 @@ async fn hostile_request_targets_give_same_origin_callback_urls() {
         ("/\\evil.com", "/evil.com"),
         ("/%0D%0ASet-Cookie:%20x=1", "/%0D%0ASet-Cookie:%20x=1"),
         ("/@evil.com", "/@evil.com"),
+        // Found by fuzzing: authority-form and asterisk-form targets have no rooted path.
+        ("evil.com:443", "/"),
+        ("*", "/*"),
         (
             "/page?callbackUrl=https://evil.com&x=1",
             "/page?callbackUrl=https://evil.com&x=1",

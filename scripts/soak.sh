@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Soak test (SECURITY.md): the quickstart (release build, embedded dev secret) under 256
+# concurrent connections for 60 s with valid, expired, tampered, garbage and oversized cookies.
+#   bash scripts/soak.sh [seconds] [connections]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+conns=${2:-256}
+ulimit -n 65536 2>/dev/null || true
+cargo build -q --release --example quickstart
+cargo bench --no-run -q --bench soak
+port=$((20000 + RANDOM % 20000))
+env -u NEXTAUTH_SECRET -u AUTH_SECRET -u NEXTAUTH_URL -u AUTH_URL PORT=$port \
+  target/release/examples/quickstart >/dev/null 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+kill -0 $pid
+cargo bench -q --bench soak -- --url "http://127.0.0.1:$port" --pid $pid --secs "$secs" --conns "$conns"
+kill -0 $pid  # the server is still alive: no panic took it down
+echo "quickstart still running after the soak (pid $pid)"
