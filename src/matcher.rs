@@ -284,20 +284,8 @@ fn parse(input: &str) -> Result<Vec<Token>, String> {
             }
             _ => None,
         };
-        let name = match peek(i) {
-            Some(Lexeme::Name(n)) => {
-                i += 1;
-                Some(n.clone())
-            }
-            _ => None,
-        };
-        let pattern = match peek(i) {
-            Some(Lexeme::Pattern(p)) => {
-                i += 1;
-                Some(p.clone())
-            }
-            _ => None,
-        };
+        let name = take_name(&lexemes, &mut i);
+        let pattern = take_pattern(&lexemes, &mut i);
         if name.is_some() || pattern.is_some() {
             let mut prefix = char_.map(String::from).unwrap_or_default();
             // Only `.` and `/` are prefixes (path-to-regexp's default `prefixes`).
@@ -336,20 +324,8 @@ fn parse(input: &str) -> Result<Vec<Token>, String> {
         if let Some(Lexeme::Open) = peek(i) {
             i += 1;
             let prefix = consume_text(&lexemes, &mut i);
-            let name = match peek(i) {
-                Some(Lexeme::Name(n)) => {
-                    i += 1;
-                    Some(n.clone())
-                }
-                _ => None,
-            };
-            let pattern = match peek(i) {
-                Some(Lexeme::Pattern(p)) => {
-                    i += 1;
-                    Some(p.clone())
-                }
-                _ => None,
-            };
+            let name = take_name(&lexemes, &mut i);
+            let pattern = take_pattern(&lexemes, &mut i);
             let suffix = consume_text(&lexemes, &mut i);
             match lexemes.get(i) {
                 Some((_, Lexeme::Close)) => i += 1,
@@ -379,6 +355,26 @@ fn parse(input: &str) -> Result<Vec<Token>, String> {
         out.push(Token::Text(path));
     }
     Ok(out)
+}
+
+fn take_name(lexemes: &[(usize, Lexeme)], i: &mut usize) -> Option<String> {
+    match lexemes.get(*i) {
+        Some((_, Lexeme::Name(name))) => {
+            *i += 1;
+            Some(name.clone())
+        }
+        _ => None,
+    }
+}
+
+fn take_pattern(lexemes: &[(usize, Lexeme)], i: &mut usize) -> Option<String> {
+    match lexemes.get(*i) {
+        Some((_, Lexeme::Pattern(pattern))) => {
+            *i += 1;
+            Some(pattern.clone())
+        }
+        _ => None,
+    }
 }
 
 fn take_modifier(lexemes: &[(usize, Lexeme)], i: &mut usize) -> Option<char> {

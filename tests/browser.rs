@@ -18,7 +18,13 @@ impl Drop for Server {
 
 fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name);
     if !bin.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
@@ -55,7 +61,9 @@ fn quickstart_sign_in_flow_in_chromium() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
     let server = Server(child);
     let url = first
         .split_whitespace()
@@ -78,11 +86,18 @@ fn quickstart_sign_in_flow_in_chromium() {
         "browser run failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("ok ")).count(), 5, "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok ")).count(),
+        5,
+        "{stdout}"
+    );
     for n in 1..=5 {
-        let found = std::fs::read_dir(&shots)
-            .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(&format!("{n}-")));
+        let found = std::fs::read_dir(&shots).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{n}-"))
+        });
         assert!(found, "screenshot {n} missing in {}", shots.display());
     }
 }

@@ -7,9 +7,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use http::{HeaderMap, HeaderValue};
 use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
@@ -19,28 +16,12 @@ use tower_nextauth::{AuthLayer, Claims, Format, Token};
 
 /// Sends a batch of requests to the libraries and returns their answers, in order.
 fn peer(requests: &[Value]) -> Vec<Value> {
-    let interop = concat!(env!("CARGO_MANIFEST_DIR"), "/interop");
-    assert!(
-        std::path::Path::new(&format!("{interop}/node_modules/next-auth")).exists(),
-        "interop packages are not installed: run `npm ci --prefix interop` (CI does)"
+    let stdout = common::interop_node(
+        "peer.mjs",
+        &[],
+        Value::from(requests.to_vec()).to_string().as_bytes(),
     );
-    let mut child = Command::new("node")
-        .arg("peer.mjs")
-        .current_dir(interop)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node must be installed to run the interop tests");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(Value::from(requests.to_vec()).to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "peer.mjs failed");
-    let answers: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let answers: Vec<Value> = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(answers.len(), requests.len());
     answers
 }

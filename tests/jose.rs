@@ -2,7 +2,7 @@
 //! every run, freshly generated keys (`interop/jose-jwt.mjs --stdout`).
 #![cfg(feature = "jose")]
 
-use std::process::Command;
+mod common;
 
 use serde::Deserialize;
 use tower_nextauth::jose::JwtDecoder;
@@ -106,22 +106,8 @@ fn committed_jose_signed_jwts_verify() {
 
 #[test]
 fn freshly_signed_jose_jwts_verify() {
-    let interop = concat!(env!("CARGO_MANIFEST_DIR"), "/interop");
-    assert!(
-        std::path::Path::new(&format!("{interop}/node_modules/jose")).exists(),
-        "interop packages are not installed: run `npm ci --prefix interop` (CI does)"
-    );
-    let out = Command::new("node")
-        .args(["jose-jwt.mjs", "--stdout"])
-        .current_dir(interop)
-        .output()
-        .expect("node must be installed to run the interop tests");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    check(&serde_json::from_slice(&out.stdout).unwrap());
+    let stdout = common::interop_node("jose-jwt.mjs", &["--stdout"], b"");
+    check(&serde_json::from_slice(&stdout).unwrap());
 }
 
 #[test]

@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
 use serde_json::json;
@@ -32,34 +29,13 @@ fn random_payload(rng: &mut impl Rng) -> serde_json::Value {
 
 #[tokio::test]
 async fn tokens_minted_now_by_next_auth_and_auth_core_decode_identically() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let interop = format!("{root}/interop");
-    assert!(
-        std::path::Path::new(&format!("{interop}/node_modules/next-auth")).exists(),
-        "interop packages are not installed: run `npm ci --prefix interop` (CI does)"
-    );
     let mut rng = rand::thread_rng();
     let request = json!({
         "secret": Alphanumeric.sample_string(&mut rng, 43),
         "old_secret": Alphanumeric.sample_string(&mut rng, 43),
         "payload": random_payload(&mut rng),
     });
-    let mut child = Command::new("node")
-        .arg(format!("{interop}/mint.mjs"))
-        .current_dir(&interop)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node must be installed to run the interop tests");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "mint.mjs failed");
-    let cases: common::cases::Cases = serde_json::from_slice(&output.stdout).unwrap();
+    let stdout = common::interop_node("mint.mjs", &[], request.to_string().as_bytes());
+    let cases: common::cases::Cases = serde_json::from_slice(&stdout).unwrap();
     common::cases::check_all(&cases).await;
 }

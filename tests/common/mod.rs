@@ -47,3 +47,34 @@ pub fn location(res: &Response<String>) -> &str {
 }
 
 pub mod cases;
+
+/// Runs `node interop/<script> <args>` with `stdin`, and returns its stdout. Fails loudly when
+/// Node or the interop packages are missing: these tests are never skipped.
+pub fn interop_node(script: &str, args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let interop = concat!(env!("CARGO_MANIFEST_DIR"), "/interop");
+    assert!(
+        std::path::Path::new(interop)
+            .join("node_modules/next-auth")
+            .exists(),
+        "interop packages are not installed: run `npm ci --prefix interop` (CI does)"
+    );
+    let mut child = Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(interop)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node must be installed to run the interop tests");
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || pipe.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "node {script} failed");
+    out.stdout
+}
