@@ -1,0 +1,191 @@
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
+//! Criterion benches: decoding from the raw `Cookie` header to typed claims, the layer's own
+//! plumbing, rejection paths, and matcher evaluation.
+//!
+//! ```text
+//! cargo bench --bench decode
+//! ```
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use http::{HeaderMap, HeaderValue, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+use tower::{service_fn, Layer, Service};
+use tower_nextauth::{AuthLayer, Claims, Format, Matcher, Sessions};
+
+const SECRET: &str = "benchmark-secret-0123456789abcdef0123456789";
+const NOW: i64 = 1_793_491_200;
+
+#[derive(Clone, Deserialize)]
+#[allow(dead_code)]
+struct Session {
+    name: String,
+    email: String,
+    role: String,
+    sub: String,
+}
+
+fn sessions(format: Format) -> Sessions {
+    AuthLayer::builder()
+        .secret(SECRET)
+        .format(format)
+        .clock(|| NOW)
+        .build()
+        .unwrap()
+        .sessions()
+        .clone()
+}
+
+fn claims() -> serde_json::Value {
+    json!({
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "picture": "https://example.com/a.png",
+        "sub": "42",
+        "role": "admin",
+    })
+}
+
+fn cookie_headers(cookie: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("cookie", HeaderValue::from_str(&format!("theme=dark; {cookie}")).unwrap());
+    h
+}
+
+/// A v5 `A256GCM` token without `kid`, as Auth.js accepts it, made with josekit.
+fn v5_gcm_token() -> String {
+    let salt = "authjs.session-token";
+    let mut key = [0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(salt.as_bytes()), SECRET.as_bytes())
+        .expand(format!("Auth.js Generated Encryption Key ({salt})").as_bytes(), &mut key)
+        .unwrap();
+    let mut payload = claims();
+    payload["iat"] = NOW.into();
+    payload["exp"] = (NOW + 3600).into();
+    payload["jti"] = "b1b2c3d4-0000-4000-8000-000000000000".into();
+    let mut header = josekit::jwe::JweHeader::new();
+    header.set_content_encryption("A256GCM");
+    let encrypter = josekit::jwe::Dir.encrypter_from_bytes(key).unwrap();
+    josekit::jwe::serialize_compact(payload.to_string().as_bytes(), &header, &encrypter).unwrap()
+}
+
+fn decode(c: &mut Criterion) {
+    let v4 = sessions(Format::V4);
+    let v5 = sessions(Format::V5);
+    let v4_cookie = cookie_headers(&format!("next-auth.session-token={}", v4.encode(&claims()).unwrap()));
+    let v5_token = v5.encode(&claims()).unwrap();
+    let v5_cookie = cookie_headers(&format!("authjs.session-token={v5_token}"));
+    let gcm_cookie = cookie_headers(&format!("authjs.session-token={}", v5_gcm_token()));
+    let mut big = claims();
+    big["blob"] = "x".repeat(6000).into();
+    let chunked: Vec<String> = v5
+        .sign_in(&HeaderMap::new(), &big)
+        .unwrap()
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(chunked.len(), 3, "the big cookie is 3 chunks");
+    let chunked_cookie = cookie_headers(&chunked.join("; "));
+    eprintln!("v5 token: {} bytes; chunked cookie: {} bytes", v5_token.len(), chunked_cookie["cookie"].len());
+
+    let mut g = c.benchmark_group("decode");
+    g.bench_function("v4_typed", |b| b.iter(|| v4.read::<Session>(black_box(&v4_cookie)).unwrap()));
+    g.bench_function("v5_cbc_hs512_typed", |b| b.iter(|| v5.read::<Session>(black_box(&v5_cookie)).unwrap()));
+    g.bench_function("v5_a256gcm_typed", |b| b.iter(|| v5.read::<Session>(black_box(&gcm_cookie)).unwrap()));
+    g.bench_function("v5_3_chunks_8kb_typed", |b| {
+        b.iter(|| v5.read::<Session>(black_box(&chunked_cookie)).unwrap())
+    });
+    g.bench_function("v4_map", |b| b.iter(|| v4.read::<Claims>(black_box(&v4_cookie)).unwrap()));
+    g.bench_function("v5_cbc_hs512_map", |b| b.iter(|| v5.read::<Claims>(black_box(&v5_cookie)).unwrap()));
+    g.finish();
+}
+
+/// Polls a future that is ready at once (the trivial service and rejections are).
+fn now<F: Future>(f: F) -> F::Output {
+    match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => out,
+        Poll::Pending => unreachable!("the benchmarked services never wait"),
+    }
+}
+
+fn layer(c: &mut Criterion) {
+    let auth = AuthLayer::builder()
+        .secret(SECRET)
+        .format(Format::V5)
+        .clock(|| NOW)
+        .build()
+        .unwrap()
+        .claims::<Session>();
+    let jwe = auth.sessions().encode(&claims()).unwrap();
+    let cookie = HeaderValue::from_str(&format!("theme=dark; authjs.session-token={jwe}")).unwrap();
+    let inner = service_fn(|req: Request<()>| async move {
+        // Touch the token, as a handler would.
+        let ok = req.extensions().get::<tower_nextauth::Token<Session>>().is_some();
+        Ok::<_, Infallible>(Response::new(if ok { "ok" } else { "anon" }))
+    });
+    let mut svc = auth.layer(inner);
+    let mut bare = inner;
+    let request = |cookie: Option<&HeaderValue>| {
+        let mut req = Request::get("/dashboard").body(()).unwrap();
+        if let Some(c) = cookie {
+            req.headers_mut().insert("cookie", c.clone());
+        }
+        req
+    };
+    let sessions = auth.sessions().clone();
+    let headers = cookie_headers(&format!("authjs.session-token={jwe}"));
+
+    let mut g = c.benchmark_group("layer");
+    // Building the request is common to all three; so is calling the trivial service.
+    g.bench_function("bare_service", |b| {
+        b.iter(|| now(bare.call(black_box(request(Some(&cookie))))).unwrap())
+    });
+    g.bench_function("decode_only_plus_bare_service", |b| {
+        b.iter(|| {
+            let t = sessions.read::<Session>(black_box(&headers)).unwrap();
+            black_box(t);
+            now(bare.call(black_box(request(Some(&cookie))))).unwrap()
+        })
+    });
+    g.bench_function("through_auth_layer", |b| {
+        b.iter(|| now(svc.call(black_box(request(Some(&cookie))))).unwrap())
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("reject");
+    g.bench_function("no_cookie", |b| b.iter(|| now(svc.call(black_box(request(None)))).unwrap()));
+    let garbage = HeaderValue::from_static("authjs.session-token=garbage.garbage");
+    g.bench_function("garbage_cookie", |b| {
+        b.iter(|| now(svc.call(black_box(request(Some(&garbage))))).unwrap())
+    });
+    g.finish();
+}
+
+fn matcher(c: &mut Criterion) {
+    let m = Matcher::new([
+        "/dashboard/:path*",
+        "/admin/:path+",
+        "/api/me",
+        "/api/((?!public).*)",
+        "/settings{/:tab}?",
+        "/blog/:slug?",
+        "/:locale(en|fr)/shop",
+        r"/files/:id(\d+)",
+        "/docs/:section/:page",
+        r"/((?!_next/static|_next/image|favicon.ico|.*\.png$).*)",
+    ])
+    .unwrap();
+    let mut g = c.benchmark_group("matcher");
+    g.bench_function("10_patterns_hit_first", |b| b.iter(|| m.is_match(black_box("/dashboard/a/b"))));
+    g.bench_function("10_patterns_hit_last", |b| b.iter(|| m.is_match(black_box("/contact"))));
+    g.bench_function("10_patterns_miss", |b| b.iter(|| m.is_match(black_box("/logo.png"))));
+    g.finish();
+}
+
+criterion_group!(benches, decode, layer, matcher);
+criterion_main!(benches);
