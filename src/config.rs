@@ -540,10 +540,14 @@ impl Builder {
             secure,
             self.either_prefix,
         )?;
+        // Next-auth sets `Secure` from `useSecureCookies`, whatever the name; the prefix implies it.
+        let custom_name = self.cookie_name.is_some();
+        let secure_for = |name: &str| name.starts_with(SECURE_PREFIX) || (custom_name && secure);
         let sources = match self.decoder {
             Some(decoder) => names
                 .into_iter()
                 .map(|(name, _)| Source {
+                    secure: secure_for(&name),
                     name,
                     codec: Codec::Custom(decoder.clone()),
                 })
@@ -575,7 +579,11 @@ impl Builder {
                                 &name,
                             )),
                         };
-                        Source { name, codec }
+                        Source {
+                            secure: secure_for(&name),
+                            name,
+                            codec,
+                        }
                     })
                     .collect()
             }

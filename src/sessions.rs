@@ -83,6 +83,9 @@ impl Codec {
 pub(crate) struct Source {
     pub(crate) name: String,
     pub(crate) codec: Codec,
+    /// Whether cookies written under this name carry `Secure`: always with the `__Secure-`
+    /// prefix, and for a custom name when the app runs on https (next-auth's `useSecureCookies`).
+    pub(crate) secure: bool,
 }
 
 impl Source {
@@ -355,7 +358,7 @@ impl Sessions {
         expires: i64,
     ) -> Vec<HeaderValue> {
         let size = cookies::chunk_size(source.codec.format());
-        let secure = source.name.starts_with("__Secure-");
+        let secure = source.secure;
         let mut entries: Vec<(String, &str)> = cookies::present(request, &source.name)
             .into_iter()
             .map(|name| (name.to_owned(), ""))
@@ -407,12 +410,7 @@ impl Sessions {
             for name in cookies::present(request, &source.name) {
                 if !seen.contains(&name) {
                     seen.push(name);
-                    out.push(cookies::set_cookie(
-                        name,
-                        "",
-                        None,
-                        name.starts_with("__Secure-"),
-                    ));
+                    out.push(cookies::set_cookie(name, "", None, source.secure));
                 }
             }
         }

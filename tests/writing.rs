@@ -378,3 +378,25 @@ fn claims_round_trip_through_our_cookies() {
     assert_eq!(token["name"], "李雷");
     assert_eq!(token["nested"]["a"][2], 3);
 }
+
+#[test]
+fn a_custom_cookie_name_on_https_is_still_secure() {
+    let layer = builder(Format::V5)
+        .cookie_name("app.session")
+        .url("https://app.example.com")
+        .unwrap()
+        .build()
+        .unwrap();
+    let set = layer
+        .sessions()
+        .sign_in(&HeaderMap::new(), &json!({"n": 1}))
+        .unwrap();
+    let line = set[0].to_str().unwrap();
+    assert!(line.starts_with("app.session=eyJ"));
+    assert!(line.ends_with("; HttpOnly; Secure; SameSite=Lax"), "{line}");
+    let cleared = layer.sessions().sign_out(&request("app.session=x"));
+    assert_eq!(
+        cleared[0],
+        "app.session=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax"
+    );
+}
