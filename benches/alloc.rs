@@ -50,7 +50,8 @@ fn allocations(mut f: impl FnMut()) -> usize {
 }
 
 fn main() {
-    let claims = json!({"name": "Ada Lovelace", "email": "ada@example.com", "role": "admin", "sub": "42"});
+    let claims =
+        json!({"name": "Ada Lovelace", "email": "ada@example.com", "role": "admin", "sub": "42"});
     let mut rows = Vec::new();
     let mut layer_extra = 0;
     for format in [Format::V4, Format::V5] {
@@ -62,7 +63,11 @@ fn main() {
             .unwrap()
             .claims::<Session>();
         let sessions = auth.sessions().clone();
-        let cookie = format!("{}={}", format.cookie_name(), sessions.encode(&claims).unwrap());
+        let cookie = format!(
+            "{}={}",
+            format.cookie_name(),
+            sessions.encode(&claims).unwrap()
+        );
         let value = HeaderValue::from_str(&cookie).unwrap();
         let mut headers = HeaderMap::new();
         headers.insert("cookie", value.clone());
@@ -118,7 +123,12 @@ fn main() {
     println!("allocations per request");
     println!(
         "{:<6} {:>13} {:>17} {:>13} {:>14} {:>15}",
-        "format", "decode alone", "Extensions::insert", "bare service", "through layer", "layer plumbing"
+        "format",
+        "decode alone",
+        "Extensions::insert",
+        "bare service",
+        "through layer",
+        "layer plumbing"
     );
     for (format, decode, insert, bare, layered, plumbing) in rows {
         println!(

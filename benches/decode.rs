@@ -53,7 +53,10 @@ fn claims() -> serde_json::Value {
 
 fn cookie_headers(cookie: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
-    h.insert("cookie", HeaderValue::from_str(&format!("theme=dark; {cookie}")).unwrap());
+    h.insert(
+        "cookie",
+        HeaderValue::from_str(&format!("theme=dark; {cookie}")).unwrap(),
+    );
     h
 }
 
@@ -62,7 +65,10 @@ fn v5_gcm_token() -> String {
     let salt = "authjs.session-token";
     let mut key = [0u8; 32];
     hkdf::Hkdf::<sha2::Sha256>::new(Some(salt.as_bytes()), SECRET.as_bytes())
-        .expand(format!("Auth.js Generated Encryption Key ({salt})").as_bytes(), &mut key)
+        .expand(
+            format!("Auth.js Generated Encryption Key ({salt})").as_bytes(),
+            &mut key,
+        )
         .unwrap();
     let mut payload = claims();
     payload["iat"] = NOW.into();
@@ -77,7 +83,10 @@ fn v5_gcm_token() -> String {
 fn decode(c: &mut Criterion) {
     let v4 = sessions(Format::V4);
     let v5 = sessions(Format::V5);
-    let v4_cookie = cookie_headers(&format!("next-auth.session-token={}", v4.encode(&claims()).unwrap()));
+    let v4_cookie = cookie_headers(&format!(
+        "next-auth.session-token={}",
+        v4.encode(&claims()).unwrap()
+    ));
     let v5_token = v5.encode(&claims()).unwrap();
     let v5_cookie = cookie_headers(&format!("authjs.session-token={v5_token}"));
     let gcm_cookie = cookie_headers(&format!("authjs.session-token={}", v5_gcm_token()));
@@ -91,17 +100,31 @@ fn decode(c: &mut Criterion) {
         .collect();
     assert_eq!(chunked.len(), 3, "the big cookie is 3 chunks");
     let chunked_cookie = cookie_headers(&chunked.join("; "));
-    eprintln!("v5 token: {} bytes; chunked cookie: {} bytes", v5_token.len(), chunked_cookie["cookie"].len());
+    eprintln!(
+        "v5 token: {} bytes; chunked cookie: {} bytes",
+        v5_token.len(),
+        chunked_cookie["cookie"].len()
+    );
 
     let mut g = c.benchmark_group("decode");
-    g.bench_function("v4_typed", |b| b.iter(|| v4.read::<Session>(black_box(&v4_cookie)).unwrap()));
-    g.bench_function("v5_cbc_hs512_typed", |b| b.iter(|| v5.read::<Session>(black_box(&v5_cookie)).unwrap()));
-    g.bench_function("v5_a256gcm_typed", |b| b.iter(|| v5.read::<Session>(black_box(&gcm_cookie)).unwrap()));
+    g.bench_function("v4_typed", |b| {
+        b.iter(|| v4.read::<Session>(black_box(&v4_cookie)).unwrap())
+    });
+    g.bench_function("v5_cbc_hs512_typed", |b| {
+        b.iter(|| v5.read::<Session>(black_box(&v5_cookie)).unwrap())
+    });
+    g.bench_function("v5_a256gcm_typed", |b| {
+        b.iter(|| v5.read::<Session>(black_box(&gcm_cookie)).unwrap())
+    });
     g.bench_function("v5_3_chunks_8kb_typed", |b| {
         b.iter(|| v5.read::<Session>(black_box(&chunked_cookie)).unwrap())
     });
-    g.bench_function("v4_map", |b| b.iter(|| v4.read::<Claims>(black_box(&v4_cookie)).unwrap()));
-    g.bench_function("v5_cbc_hs512_map", |b| b.iter(|| v5.read::<Claims>(black_box(&v5_cookie)).unwrap()));
+    g.bench_function("v4_map", |b| {
+        b.iter(|| v4.read::<Claims>(black_box(&v4_cookie)).unwrap())
+    });
+    g.bench_function("v5_cbc_hs512_map", |b| {
+        b.iter(|| v5.read::<Claims>(black_box(&v5_cookie)).unwrap())
+    });
     g.finish();
 }
 
@@ -125,7 +148,10 @@ fn layer(c: &mut Criterion) {
     let cookie = HeaderValue::from_str(&format!("theme=dark; authjs.session-token={jwe}")).unwrap();
     let inner = service_fn(|req: Request<()>| async move {
         // Touch the token, as a handler would.
-        let ok = req.extensions().get::<tower_nextauth::Token<Session>>().is_some();
+        let ok = req
+            .extensions()
+            .get::<tower_nextauth::Token<Session>>()
+            .is_some();
         Ok::<_, Infallible>(Response::new(if ok { "ok" } else { "anon" }))
     });
     let mut svc = auth.layer(inner);
@@ -158,7 +184,9 @@ fn layer(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("reject");
-    g.bench_function("no_cookie", |b| b.iter(|| now(svc.call(black_box(request(None)))).unwrap()));
+    g.bench_function("no_cookie", |b| {
+        b.iter(|| now(svc.call(black_box(request(None)))).unwrap())
+    });
     let garbage = HeaderValue::from_static("authjs.session-token=garbage.garbage");
     g.bench_function("garbage_cookie", |b| {
         b.iter(|| now(svc.call(black_box(request(Some(&garbage))))).unwrap())
@@ -181,9 +209,15 @@ fn matcher(c: &mut Criterion) {
     ])
     .unwrap();
     let mut g = c.benchmark_group("matcher");
-    g.bench_function("10_patterns_hit_first", |b| b.iter(|| m.is_match(black_box("/dashboard/a/b"))));
-    g.bench_function("10_patterns_hit_last", |b| b.iter(|| m.is_match(black_box("/contact"))));
-    g.bench_function("10_patterns_miss", |b| b.iter(|| m.is_match(black_box("/logo.png"))));
+    g.bench_function("10_patterns_hit_first", |b| {
+        b.iter(|| m.is_match(black_box("/dashboard/a/b")))
+    });
+    g.bench_function("10_patterns_hit_last", |b| {
+        b.iter(|| m.is_match(black_box("/contact")))
+    });
+    g.bench_function("10_patterns_miss", |b| {
+        b.iter(|| m.is_match(black_box("/logo.png")))
+    });
     g.finish();
 }
 

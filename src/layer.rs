@@ -74,11 +74,23 @@ impl Policy {
         }
     }
 
-    /// `withAuth`'s step 1: requests that pass without any session work (spec §3.2).
-    pub(crate) fn skips(&self, path: &str) -> bool {
+    /// Whether a request passes untouched: not covered by the matcher, or on the skip list.
+    pub(crate) fn passes(&self, path: &str) -> bool {
         if self.matcher.as_ref().is_some_and(|m| !m.is_match(path)) {
+            #[cfg(feature = "tracing")]
+            tracing::trace!(path, "tower-nextauth: not matched, passing through");
             return true;
         }
+        let skipped = self.skips(path);
+        #[cfg(feature = "tracing")]
+        if skipped {
+            tracing::trace!(path, "tower-nextauth: on the skip list, passing through");
+        }
+        skipped
+    }
+
+    /// `withAuth`'s step 1: requests that pass without any session work (spec §3.2).
+    fn skips(&self, path: &str) -> bool {
         let pathname = self.pathname(path);
         // `${basePath}${pathname}` is the request path itself, unless the path lacked the base.
         let full = if self.base_path.is_empty() || !std::ptr::eq(pathname, path) {
