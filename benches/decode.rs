@@ -221,5 +221,36 @@ fn matcher(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode, layer, matcher);
+/// The claims of `benches/peers/peers.mjs`'s `payloadOf(size)`: the base claims plus a blob.
+fn payload_of(size: usize) -> serde_json::Value {
+    let mut p = claims();
+    let base = serde_json::to_string(&p).unwrap().len();
+    if size > base + 10 {
+        p["blob"] = "x".repeat(size - base - 10).into();
+    }
+    p
+}
+
+/// Decode time against claims size, for the chart next to next-auth and @auth/core.
+fn scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scaling");
+    g.measurement_time(std::time::Duration::from_secs(2));
+    g.warm_up_time(std::time::Duration::from_millis(500));
+    for format in [Format::V4, Format::V5] {
+        let s = sessions(format);
+        for size in [100, 270, 1000, 2000, 4000, 8000, 12000] {
+            let set = s.sign_in(&HeaderMap::new(), &payload_of(size)).unwrap();
+            let pairs: Vec<&str> = set
+                .iter()
+                .map(|v| v.to_str().unwrap().split(';').next().unwrap())
+                .collect();
+            let headers = cookie_headers(&pairs.join("; "));
+            let name = format!("{}_{size}", if format == Format::V4 { "v4" } else { "v5" });
+            g.bench_function(name, |b| b.iter(|| s.read::<Claims>(black_box(&headers)).unwrap()));
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, decode, layer, matcher, scaling);
 criterion_main!(benches);

@@ -7,8 +7,8 @@ const { results } = JSON.parse(readFileSync(input, "utf8"));
 const series = [
   ["next-auth@4 getToken", "next_auth_get_token_us", "#d62728"],
   ["@auth/core decode", "auth_core_decode_us", "#ff7f0e"],
-  ["tower-nextauth v4 (inspect)", "ours_v4_us", "#1f77b4"],
-  ["tower-nextauth v5 (inspect)", "ours_v5_us", "#2ca02c"],
+  ["tower-nextauth v4", "ours_v4_us", "#1f77b4"],
+  ["tower-nextauth v5", "ours_v5_us", "#2ca02c"],
 ];
 const W = 720, H = 420, L = 70, R = 230, T = 30, B = 50;
 const xs = results.map((r) => r.claims_bytes);
@@ -26,7 +26,7 @@ for (let e = y0; e <= y1; e++) {
 }
 for (const r of results) {
   const x = px(r.claims_bytes);
-  svg += `<line x1="${x}" x2="${x}" y1="${T}" y2="${H - B}" stroke="#eee"/><text x="${x}" y="${H - B + 16}" text-anchor="middle">${r.claims_bytes < 1000 ? r.claims_bytes + " B" : (r.claims_bytes / 1000).toFixed(0) + " KB"}</text><text x="${x}" y="${H - B + 30}" text-anchor="middle" fill="#777">${r.chunks} chunk${r.chunks > 1 ? "s" : ""}</text>\n`;
+  svg += `<line x1="${x}" x2="${x}" y1="${T}" y2="${H - B}" stroke="#eee"/><text x="${x}" y="${H - B + 16}" text-anchor="middle">${r.claims_bytes < 1000 ? r.claims_bytes + " B" : (r.claims_bytes / 1000).toFixed(0) + " KB"}</text><text x="${x}" y="${H - B + 30}" text-anchor="middle" fill="#777" font-size="10">${r.chunks} chunk${r.chunks > 1 ? "s" : ""}</text>\n`;
 }
 series.forEach(([name, key, color], i) => {
   const points = results.map((r) => `${px(r.claims_bytes).toFixed(1)},${py(r[key]).toFixed(1)}`).join(" ");
