@@ -17,8 +17,12 @@ struct Table {
 struct Config {
     sources: Vec<String>,
     base_path: Option<String>,
+    #[serde(default)]
     regexes: Vec<String>,
+    #[serde(default)]
     results: std::collections::BTreeMap<String, bool>,
+    /// JavaScript's error, for sources Next.js cannot build.
+    error: Option<String>,
 }
 
 fn table() -> Table {
@@ -34,6 +38,14 @@ fn every_matcher_form_compiles_and_matches_like_next() {
     let table = table();
     assert!(table.configs.len() >= 15);
     for config in table.configs.iter().filter(|c| c.base_path.is_none()) {
+        if let Some(error) = &config.error {
+            assert!(
+                Matcher::new(&config.sources).is_err(),
+                "{:?} is refused by JavaScript ({error}), so by Next's build",
+                config.sources
+            );
+            continue;
+        }
         let m = Matcher::new(&config.sources).unwrap();
         assert_eq!(
             m.regexes().collect::<Vec<_>>(),
@@ -50,6 +62,52 @@ fn every_matcher_form_compiles_and_matches_like_next() {
             );
         }
     }
+}
+
+#[test]
+fn the_javascript_dialect_is_translated_not_passed_through() {
+    let table = table();
+    let dialect: Vec<_> = table
+        .configs
+        .iter()
+        .filter(|c| c.error.is_none() && c.base_path.is_none())
+        .filter(|c| {
+            c.results
+                .keys()
+                .any(|p| !p.is_ascii() || p.contains(['\\', '{', ']']))
+        })
+        .collect();
+    assert!(dialect.len() >= 10, "the table lost its dialect cases");
+    let refused = table.configs.iter().filter(|c| c.error.is_some()).count();
+    assert!(refused >= 10, "the table lost its invalid sources");
+}
+
+#[test]
+fn what_javascript_accepts_but_the_matcher_refuses() {
+    // Backreferences, octal escapes, astral characters (two code units in JavaScript) and
+    // quantified lookaheads: refused with a reason instead of matched differently.
+    for source in [
+        r"/a/:x(a)-(\1)",
+        r"/a/(x\k<n>)",
+        r"/a/(\01)",
+        "/a/(😀)",
+        r"/a/(\uD83D\uDE00)",
+        "/a/(x(?=y)*)",
+    ] {
+        let err = Matcher::new([source]).unwrap_err();
+        assert!(err.to_string().contains(&format!("{source:?}")), "{err}");
+    }
+}
+
+#[test]
+fn subroutine_lookalikes_are_literals_not_a_memory_bomb() {
+    // Found by the matcher fuzz target: `\g2` is a subroutine call in other dialects, and this
+    // source made the regex compiler use more than 2 GB. In JavaScript it is the text `g2`.
+    let source = r"/(.pbma\g2j|.pbb'P<i|.$nbma\g2j|.pbb'P<i|.$npap$+g626pap$+g62666!ag$).)";
+    assert!(Matcher::new([source]).is_err(), "`$+` is not JavaScript");
+    let m = Matcher::new([r"/(.pbma\g2j|.pbb'P<i)."]).unwrap();
+    assert!(m.is_match("/xpbmag2j."));
+    assert!(!m.is_match("/xpbma2j."));
 }
 
 #[tokio::test]
@@ -134,6 +192,6 @@ fn invalid_sources_are_config_errors() {
             .secret(SECRET)
             .matcher([source])
             .unwrap_err();
-        assert!(err.to_string().contains(source), "{err}");
+        assert!(err.to_string().contains(&format!("{source:?}")), "{err}");
     }
 }
