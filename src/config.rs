@@ -365,6 +365,10 @@ impl Builder {
     /// your `middleware.ts`. A request no source matches passes untouched, without session work.
     /// Without a matcher every request is handled. The built-in skip list applies on top.
     ///
+    /// A path with repeated slashes is handled when the matcher covers it as sent *or* with the
+    /// slashes collapsed: Next.js redirects `/dashboard//x` to `/dashboard/x` before its
+    /// middleware runs, while a router's wildcard (`/dashboard/{*rest}`) would serve it as is.
+    ///
     /// ```
     /// use tower_nextauth::AuthLayer;
     ///

@@ -76,7 +76,10 @@ impl Policy {
 
     /// Whether a request passes untouched: not covered by the matcher, or on the skip list.
     pub(crate) fn passes(&self, path: &str) -> bool {
-        if self.matcher.as_ref().is_some_and(|m| !m.is_match(path)) {
+        let covered = |m: &crate::Matcher| {
+            m.is_match(path) || (path.contains("//") && m.is_match(&collapse_slashes(path)))
+        };
+        if self.matcher.as_ref().is_some_and(|m| !covered(m)) {
             #[cfg(feature = "tracing")]
             tracing::trace!(path, "tower-nextauth: not matched, passing through");
             return true;
@@ -114,6 +117,17 @@ impl Policy {
             },
         }
     }
+}
+
+/// `path` with every run of `/` reduced to one, as Next.js does (with a redirect) before routing.
+fn collapse_slashes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub(crate) struct Shared<A> {
