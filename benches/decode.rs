@@ -246,7 +246,9 @@ fn scaling(c: &mut Criterion) {
                 .collect();
             let headers = cookie_headers(&pairs.join("; "));
             let name = format!("{}_{size}", if format == Format::V4 { "v4" } else { "v5" });
-            g.bench_function(name, |b| b.iter(|| s.read::<Claims>(black_box(&headers)).unwrap()));
+            g.bench_function(name, |b| {
+                b.iter(|| s.read::<Claims>(black_box(&headers)).unwrap())
+            });
         }
     }
     g.finish();

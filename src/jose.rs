@@ -142,7 +142,7 @@ impl JwtDecoder {
             .iter()
             .filter(|v| v.algorithm().name() == alg);
         match header.key_id() {
-            Some(kid) => candidates.find(|v| v.key_id().map_or(true, |k| k == kid)),
+            Some(kid) => candidates.find(|v| v.key_id().is_none_or(|k| k == kid)),
             None => candidates.next(),
         }
         .map(|v| &**v)

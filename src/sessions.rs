@@ -479,7 +479,7 @@ fn keep_most_telling(kept: &mut Option<SessionError>, error: SessionError) {
         SessionError::Malformed => 1,
         _ => 0,
     };
-    if kept.map_or(true, |k| rank(error) > rank(k)) {
+    if kept.is_none_or(|k| rank(error) > rank(k)) {
         *kept = Some(error);
     }
 }
