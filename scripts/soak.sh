@@ -11,11 +11,15 @@ cargo build -q --release --example quickstart
 cargo bench --no-run -q --bench soak
 port=$((20000 + RANDOM % 20000))
 env -u NEXTAUTH_SECRET -u AUTH_SECRET -u NEXTAUTH_URL -u AUTH_URL PORT=$port \
-  target/release/examples/quickstart >/dev/null 2>&1 &
+  target/release/examples/quickstart >target/soak-server.log 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 kill -0 $pid
 cargo bench -q --bench soak -- --url "http://127.0.0.1:$port" --pid $pid --secs "$secs" --conns "$conns"
 kill -0 $pid  # the server is still alive: no panic took it down
-echo "quickstart still running after the soak (pid $pid)"
+if grep -n "panicked" target/soak-server.log; then
+  echo "soak FAILED: the server logged a panic (target/soak-server.log)" >&2
+  exit 1
+fi
+echo "quickstart still running after the soak (pid $pid), no panic in target/soak-server.log"
