@@ -4,8 +4,12 @@
 //! source with `path-to-regexp` 6 after wrapping it for `/_next/data` requests
 //! (`getMiddlewareMatchers` in `next/src/build/analysis/get-page-static-info.ts`), then tests the
 //! regex's *source* against the pathname, which drops the `i` flag: matching is case-sensitive.
-//! This module ports that compilation and runs the result on `fancy-regex`, which, unlike
-//! `regex`, supports the lookaheads matchers are full of (`/((?!api|_next/static).*)`).
+//! This module ports that compilation, translates the resulting JavaScript regex into the
+//! equivalent `fancy-regex` expression (the dialects read `\d`, `\w`, `\b`, `.`, `\s`, `\g2`,
+//! `{` and `[[:alpha:]]` differently), and runs it on `fancy-regex`, which, unlike `regex`,
+//! supports the lookaheads matchers are full of (`/((?!api|_next/static).*)`). Sources JavaScript
+//! refuses are refused; backreferences, octal escapes outside classes, characters outside the
+//! Basic Multilingual Plane and quantified lookaheads are refused rather than approximated.
 //!
 //! `has`/`missing` conditions and i18n locales are not supported.
 //!
