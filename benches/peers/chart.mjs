@@ -24,9 +24,10 @@ for (let e = y0; e <= y1; e++) {
   const y = py(10 ** e);
   svg += `<line x1="${L}" x2="${W - R}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${L - 8}" y="${y + 4}" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(Math.abs(e))} µs</text>\n`;
 }
+svg += `<text x="${L - 8}" y="${H - B + 30}" text-anchor="end" fill="#777" font-size="10">v4 chunks</text>\n`;
 for (const r of results) {
   const x = px(r.claims_bytes);
-  svg += `<line x1="${x}" x2="${x}" y1="${T}" y2="${H - B}" stroke="#eee"/><text x="${x}" y="${H - B + 16}" text-anchor="middle">${r.claims_bytes < 1000 ? r.claims_bytes + " B" : (r.claims_bytes / 1000).toFixed(0) + " KB"}</text><text x="${x}" y="${H - B + 30}" text-anchor="middle" fill="#777" font-size="10">${r.chunks} chunk${r.chunks > 1 ? "s" : ""}</text>\n`;
+  svg += `<line x1="${x}" x2="${x}" y1="${T}" y2="${H - B}" stroke="#eee"/><text x="${x}" y="${H - B + 16}" text-anchor="middle">${r.claims_bytes < 1000 ? r.claims_bytes + " B" : (r.claims_bytes / 1000).toFixed(0) + " KB"}</text><text x="${x}" y="${H - B + 30}" text-anchor="middle" fill="#777" font-size="10">${r.chunks}</text>\n`;
 }
 series.forEach(([name, key, color], i) => {
   const points = results.map((r) => `${px(r.claims_bytes).toFixed(1)},${py(r[key]).toFixed(1)}`).join(" ");
