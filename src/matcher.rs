@@ -501,13 +501,11 @@ fn translate(js: &str) -> Result<String, String> {
                 let e = *chars.get(i).ok_or("trailing `\\`")?;
                 i += 1;
                 repeatable = true;
+                if let Some(set) = class_escape(e) {
+                    out.push_str(&set);
+                    continue;
+                }
                 match e {
-                    'd' => out.push_str(&format!("[{JS_DIGIT}]")),
-                    'D' => out.push_str(&format!("[^{JS_DIGIT}]")),
-                    'w' => out.push_str(&format!("[{JS_WORD}]")),
-                    'W' => out.push_str(&format!("[^{JS_WORD}]")),
-                    's' => out.push_str(&format!("[{JS_SPACE}]")),
-                    'S' => out.push_str(&format!("[^{JS_SPACE}]")),
                     'b' | 'B' => {
                         // A word character on exactly one side (`\b`), or on neither or both.
                         let w = format!("[{JS_WORD}]");
@@ -629,6 +627,21 @@ fn translate(js: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// The class a JavaScript class escape (`\d`, `\D`, `\w`, `\W`, `\s`, `\S`) stands for, in
+/// or out of a character class.
+fn class_escape(e: char) -> Option<String> {
+    let (negated, set) = match e {
+        'd' => (false, JS_DIGIT),
+        'D' => (true, JS_DIGIT),
+        'w' => (false, JS_WORD),
+        'W' => (true, JS_WORD),
+        's' => (false, JS_SPACE),
+        'S' => (true, JS_SPACE),
+        _ => return None,
+    };
+    Some(format!("[{}{set}]", if negated { "^" } else { "" }))
+}
+
 /// A literal character: alphanumerics as they are, everything else as a `\x{..}` escape, which
 /// means the same character wherever it stands.
 fn push_char(out: &mut String, c: char) {
@@ -652,10 +665,10 @@ fn braced_quantifier(rest: &[char]) -> Result<Option<(String, usize)>, String> {
         return Ok(None);
     }
     // Compared as numbers of any length: strip leading zeros, then longer is larger.
-    let size = |s: &str| {
+    fn size(s: &str) -> (usize, &str) {
         let s = s.trim_start_matches('0');
-        (s.len(), s.to_owned())
-    };
+        (s.len(), s)
+    }
     if !max.is_empty() && size(max) < size(min) {
         return Err(format!("numbers out of order in `{{{body}}}`"));
     }
@@ -742,13 +755,10 @@ fn class(rest: &[char]) -> Result<(String, usize), String> {
             '\\' => {
                 let e = *rest.get(*i).ok_or("unterminated character class")?;
                 *i += 1;
+                if let Some(set) = class_escape(e) {
+                    return Ok(Some(Item::Set(set)));
+                }
                 match e {
-                    'd' => Item::Set(format!("[{JS_DIGIT}]")),
-                    'D' => Item::Set(format!("[^{JS_DIGIT}]")),
-                    'w' => Item::Set(format!("[{JS_WORD}]")),
-                    'W' => Item::Set(format!("[^{JS_WORD}]")),
-                    's' => Item::Set(format!("[{JS_SPACE}]")),
-                    'S' => Item::Set(format!("[^{JS_SPACE}]")),
                     'b' => Item::Char('\u{08}'),
                     'k' => return Err("`\\k` in a class is not supported".into()),
                     _ => match char_escape(e, &rest[*i..], true)? {
@@ -766,14 +776,15 @@ fn class(rest: &[char]) -> Result<(String, usize), String> {
             other => Item::Char(other),
         }))
     };
+    let push = |body: &mut String, item: Item| match item {
+        Item::Char(c) => push_char(body, c),
+        Item::Set(set) => body.push_str(&set),
+    };
     let mut body = String::new();
     while let Some(first) = atom(&mut i)? {
         let range = rest.get(i) == Some(&'-') && rest.get(i + 1).is_some_and(|&c| c != ']');
         if !range {
-            match first {
-                Item::Char(c) => push_char(&mut body, c),
-                Item::Set(set) => body.push_str(&set),
-            }
+            push(&mut body, first);
             continue;
         }
         i += 1;
@@ -792,10 +803,7 @@ fn class(rest: &[char]) -> Result<(String, usize), String> {
             // Annex B: a range with a class escape on either side is the two and a `-`.
             (first, last) => {
                 for item in [first, Item::Char('-'), last] {
-                    match item {
-                        Item::Char(c) => push_char(&mut body, c),
-                        Item::Set(set) => body.push_str(&set),
-                    }
+                    push(&mut body, item);
                 }
             }
         }
