@@ -1,6 +1,7 @@
 //! Configuration: secrets, formats, cookie names, URLs, and loading them from the environment as
 //! next-auth does (`NEXTAUTH_SECRET`, `AUTH_SECRET`, `AUTH_SECRET_1..3`, `NEXTAUTH_URL`, `AUTH_URL`).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -46,6 +47,31 @@ impl Format {
 
 /// The prefix next-auth puts on cookie names when it runs on HTTPS.
 const SECURE_PREFIX: &str = "__Secure-";
+/// The stricter prefix (RFC 6265bis §4.1.3.2): `Secure`, `Path=/`, no `Domain`.
+const HOST_PREFIX: &str = "__Host-";
+
+/// Whether `name` starts with a cookie prefix; browsers compare prefixes case-insensitively
+/// (RFC 6265bis §4.1.3).
+fn has_prefix(name: &str, prefix: &str) -> bool {
+    name.len() >= prefix.len()
+        && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// The domains `cookie.serialize` accepts (cookie@0.7.2 index.js `domainValueRegExp`): dot-separated
+/// labels of letters, digits and inner hyphens, up to 63 bytes each, with an optional leading dot.
+fn valid_domain(domain: &str) -> bool {
+    let labels = domain.strip_prefix('.').unwrap_or(domain);
+    !labels.is_empty()
+        && labels.split('.').all(|label| {
+            let bytes = label.as_bytes();
+            (1..=63).contains(&bytes.len())
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                && bytes[0] != b'-'
+                && bytes[bytes.len() - 1] != b'-'
+        })
+}
 
 /// A configuration the layer refuses to start with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,14 +80,32 @@ pub enum ConfigError {
     /// No secret, or an empty one, while a built-in format needs one. next-auth would start and
     /// redirect every request to `?error=Configuration`; we fail before serving anything.
     MissingSecret,
-    /// `NEXTAUTH_URL`/`AUTH_URL` (or [`Builder::url`]) is not an absolute http(s) URL.
-    InvalidUrl,
+    /// `NEXTAUTH_URL`/`AUTH_URL` (or [`Builder::url`]) is not an absolute `http`/`https` URL
+    /// with a host. `from` says where the value came from (`NEXTAUTH_URL`, `AUTH_URL` or
+    /// `Builder::url`); `value` is the value as given, with any user info replaced by `***`.
+    InvalidUrl {
+        /// Where the value came from.
+        from: &'static str,
+        /// The value, with user info redacted.
+        value: String,
+    },
     /// A matcher source Next.js would refuse too.
     InvalidMatcher(crate::MatcherError),
     /// A base path or page that is not a path beginning with `/`.
     InvalidPath(&'static str),
     /// A cookie name that cannot appear in a `Cookie` header.
     InvalidCookieName,
+    /// A cookie `Domain` that `cookie.serialize` would refuse (a host name such as
+    /// `example.com` or `.example.com`); the value is named.
+    InvalidCookieDomain(String),
+    /// A `__Host-` cookie name with a `Domain`: browsers drop such cookies, since the prefix
+    /// requires `Secure`, `Path=/` and no `Domain`.
+    HostPrefixWithDomain {
+        /// The cookie name.
+        name: String,
+        /// The configured domain.
+        domain: String,
+    },
     /// No format to read.
     NoFormat,
 }
@@ -72,11 +116,19 @@ impl fmt::Display for ConfigError {
             ConfigError::MissingSecret => f.write_str(
                 "no session secret: set NEXTAUTH_SECRET or AUTH_SECRET, or call Builder::secret",
             ),
-            ConfigError::InvalidUrl => {
-                f.write_str("NEXTAUTH_URL/AUTH_URL must be an absolute http(s) URL")
-            }
+            ConfigError::InvalidUrl { from, value } => write!(
+                f,
+                "{from} must be an absolute http:// or https:// URL with a host, got {value:?}"
+            ),
             ConfigError::InvalidPath(what) => write!(f, "{what} must be a path starting with '/'"),
             ConfigError::InvalidCookieName => f.write_str("invalid session cookie name"),
+            ConfigError::InvalidCookieDomain(domain) => {
+                write!(f, "invalid cookie domain {domain:?}: expected a host name such as \"example.com\"")
+            }
+            ConfigError::HostPrefixWithDomain { name, domain } => write!(
+                f,
+                "the cookie {name:?} has the __Host- prefix, which forbids a Domain, but the domain {domain:?} is configured"
+            ),
             ConfigError::InvalidMatcher(error) => error.fmt(f),
             ConfigError::NoFormat => f.write_str("at least one session format is required"),
         }
@@ -115,29 +167,74 @@ struct Url {
 }
 
 impl Url {
-    fn parse(raw: &str) -> Result<Self, ConfigError> {
-        // next-auth prefixes a scheme-less value with https:// (spec §3.2).
-        let raw = if raw.starts_with("http") {
-            raw.to_owned()
-        } else {
-            format!("https://{raw}")
+    /// next-auth's `parseUrl`, stricter: a value without a scheme gets `https://` as upstream
+    /// does (next-auth@4.24.15 utils/parse-url.js), but any other scheme (`ftp:`, `javascript:`),
+    /// user info, or a missing host is refused instead of being read as a host name.
+    fn parse(raw: &str, from: &'static str) -> Result<Self, ConfigError> {
+        let invalid = || ConfigError::InvalidUrl {
+            from,
+            value: redact_userinfo(raw),
         };
-        let uri: Uri = raw.parse().map_err(|_| ConfigError::InvalidUrl)?;
-        let https = match uri.scheme_str() {
+        let with_scheme = if has_scheme(raw) {
+            Cow::Borrowed(raw)
+        } else {
+            Cow::Owned(format!("https://{raw}"))
+        };
+        let uri: Uri = with_scheme.parse().map_err(|_| invalid())?;
+        let https = match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
             Some("https") => true,
             Some("http") => false,
-            _ => return Err(ConfigError::InvalidUrl),
+            _ => return Err(invalid()),
         };
-        let authority = uri.authority().ok_or(ConfigError::InvalidUrl)?;
+        let authority = uri.authority().ok_or_else(invalid)?;
+        if authority.host().is_empty() || authority.as_str().contains('@') {
+            return Err(invalid());
+        }
         let path = match uri.path().trim_end_matches('/') {
             "" => "/api/auth".to_owned(),
             path => path.to_owned(),
         };
         Ok(Self {
             https,
-            origin: format!("{}://{}", if https { "https" } else { "http" }, authority),
+            // `new URL(..).origin` lowercases the host.
+            origin: format!(
+                "{}://{}",
+                if https { "https" } else { "http" },
+                authority.as_str().to_ascii_lowercase()
+            ),
             path,
         })
+    }
+}
+
+/// Whether `raw` starts with a URL scheme (`https:`, `ftp:`, `javascript:`) rather than a host,
+/// optionally with a port (`localhost:3000`, `[::1]:8080`).
+fn has_scheme(raw: &str) -> bool {
+    let head = raw.split(['/', '?', '#']).next().unwrap_or_default();
+    if head.starts_with('[') {
+        return false;
+    }
+    match head.rsplit_once(':') {
+        Some((_, port)) => port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()),
+        None => false,
+    }
+}
+
+/// `raw` with the user info of its authority (`user:password@`) replaced by `***`, for messages.
+fn redact_userinfo(raw: &str) -> String {
+    let authority_start = if !has_scheme(raw) {
+        0
+    } else {
+        match raw.split_once(':') {
+            Some((scheme, rest)) if rest.starts_with("//") => scheme.len() + 3,
+            _ => return raw.to_owned(),
+        }
+    };
+    let rest = &raw[authority_start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &raw[..authority_start], &rest[at..]),
+        None => raw.to_owned(),
     }
 }
 
@@ -167,6 +264,7 @@ pub struct Builder {
     secrets: Option<Vec<Secret>>,
     formats: Vec<Format>,
     cookie_name: Option<String>,
+    cookie_domain: Option<String>,
     secure: Option<bool>,
     either_prefix: bool,
     url: Option<Url>,
@@ -195,6 +293,7 @@ impl Default for Builder {
             secrets: None,
             formats: vec![Format::V5, Format::V4],
             cookie_name: None,
+            cookie_domain: None,
             secure: None,
             either_prefix: false,
             url: None,
@@ -327,6 +426,34 @@ impl Builder {
         self
     }
 
+    /// The `Domain` of the session cookies this crate writes (next-auth's
+    /// `cookies.sessionToken.options.domain`), so that `app.example.com` and `api.example.com`
+    /// share one session: `.cookie_domain("example.com")`. Without it, cookies are host-only, as
+    /// next-auth writes them by default. Reading is unaffected: browsers send the cookie either way.
+    ///
+    /// A `__Host-` cookie name cannot have a `Domain`, so [`build`](Self::build) refuses that
+    /// combination with [`ConfigError::HostPrefixWithDomain`].
+    ///
+    /// ```
+    /// use http::HeaderMap;
+    /// use tower_nextauth::{AuthLayer, Format};
+    ///
+    /// let layer = AuthLayer::builder()
+    ///     .secret("a-development-secret-of-32-bytes!")
+    ///     .format(Format::V5)
+    ///     .url("https://app.example.com")
+    ///     .unwrap()
+    ///     .cookie_domain("example.com")
+    ///     .build()
+    ///     .unwrap();
+    /// let cookies = layer.sessions().sign_in(&HeaderMap::new(), &serde_json::json!({})).unwrap();
+    /// assert!(cookies[0].to_str().unwrap().contains("; Domain=example.com; Path=/; Expires="));
+    /// ```
+    pub fn cookie_domain(mut self, domain: impl Into<String>) -> Self {
+        self.cookie_domain = Some(domain.into());
+        self
+    }
+
     /// Whether the session cookie carries the `__Secure-` prefix. By default this follows the URL
     /// (`NEXTAUTH_URL`/`AUTH_URL` on https), as next-auth does.
     pub fn secure_cookie(mut self, secure: bool) -> Self {
@@ -351,7 +478,7 @@ impl Builder {
     /// # Errors
     /// [`ConfigError::InvalidUrl`] when `url` is not an http(s) URL with a host.
     pub fn url(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.url = Some(Url::parse(url)?);
+        self.url = Some(Url::parse(url, "Builder::url")?);
         Ok(self)
     }
 
@@ -513,13 +640,15 @@ impl Builder {
     pub fn build(self) -> Result<AuthLayer, ConfigError> {
         let primary = *self.formats.first().ok_or(ConfigError::NoFormat)?;
         let env = &self.env;
+        let nextauth_url = env.nextauth_url.as_ref().map(|v| ("NEXTAUTH_URL", v));
+        let auth_url = env.auth_url.as_ref().map(|v| ("AUTH_URL", v));
         let env_url = match primary {
-            Format::V4 => env.nextauth_url.as_ref().or(env.auth_url.as_ref()),
-            Format::V5 => env.auth_url.as_ref().or(env.nextauth_url.as_ref()),
+            Format::V4 => nextauth_url.or(auth_url),
+            Format::V5 => auth_url.or(nextauth_url),
         };
         let url = match (self.url, env_url) {
             (Some(url), _) => Some(url),
-            (None, Some(raw)) => Some(Url::parse(raw)?),
+            (None, Some((from, raw))) => Some(Url::parse(raw, from)?),
             (None, None) => None,
         };
         let secure = self
@@ -544,9 +673,26 @@ impl Builder {
             secure,
             self.either_prefix,
         )?;
-        // Next-auth sets `Secure` from `useSecureCookies`, whatever the name; the prefix implies it.
+        if let Some(domain) = &self.cookie_domain {
+            if !valid_domain(domain) {
+                return Err(ConfigError::InvalidCookieDomain(domain.clone()));
+            }
+            if let Some((name, _)) = names.iter().find(|(name, _)| has_prefix(name, HOST_PREFIX)) {
+                return Err(ConfigError::HostPrefixWithDomain {
+                    name: name.clone(),
+                    domain: domain.clone(),
+                });
+            }
+        }
+        // Next-auth sets `Secure` from `useSecureCookies`, whatever the name. A browser drops a
+        // `__Secure-` or `__Host-` cookie without `Secure` (RFC 6265bis §4.1.3), so those always
+        // get it, whatever the URL says.
         let custom_name = self.cookie_name.is_some();
-        let secure_for = |name: &str| name.starts_with(SECURE_PREFIX) || (custom_name && secure);
+        let secure_for = |name: &str| {
+            has_prefix(name, SECURE_PREFIX)
+                || has_prefix(name, HOST_PREFIX)
+                || (custom_name && secure)
+        };
         let sources = match self.decoder {
             Some(decoder) => names
                 .into_iter()
@@ -599,12 +745,13 @@ impl Builder {
                 sources,
                 bearer: self.bearer,
                 validation: Validation {
-                    leeway: self.leeway.as_secs() as i64,
+                    leeway: whole_seconds(self.leeway),
                     require_exp: self.require_exp,
                 },
                 limits: self.limits,
                 clock,
-                max_age: self.max_age.as_secs() as i64,
+                max_age: whole_seconds(self.max_age),
+                domain: self.cookie_domain,
             }),
         };
         let matcher = match &self.matcher {
@@ -625,7 +772,7 @@ impl Builder {
             skip: self.skip,
             origin: url.map(|u| u.origin),
             strict: self.strict,
-            update_age: self.update_age.map(|d| d.as_secs() as i64),
+            update_age: self.update_age.map(whole_seconds),
             api_paths: self.api_paths,
             callback_url: self.callback_url,
             render: Arc::new(DefaultRender),
@@ -692,10 +839,16 @@ fn env_secrets(env: &Env, primary: Format) -> Vec<Secret> {
     }
 }
 
+/// A duration in whole seconds as the `i64` the time claims use, saturating rather than
+/// wrapping for durations past `i64::MAX` seconds.
+fn whole_seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+        .map_or(0, whole_seconds)
 }
 
 #[cfg(test)]
@@ -786,7 +939,7 @@ mod tests {
 
     #[test]
     fn url_parsing_follows_parse_url() {
-        let url = Url::parse("example.com/custom/auth/").unwrap();
+        let url = Url::parse("example.com/custom/auth/", "NEXTAUTH_URL").unwrap();
         assert_eq!(
             url,
             Url {
@@ -796,14 +949,159 @@ mod tests {
             }
         );
         assert_eq!(
-            Url::parse("http://localhost:3000").unwrap().path,
+            Url::parse("http://localhost:3000", "AUTH_URL")
+                .unwrap()
+                .path,
             "/api/auth"
         );
-        assert_eq!(Url::parse("http://").unwrap_err(), ConfigError::InvalidUrl);
         assert_eq!(
-            Url::parse("https://exa mple.com").unwrap_err(),
-            ConfigError::InvalidUrl
+            Url::parse("localhost:3000/custom", "AUTH_URL").unwrap(),
+            Url {
+                https: true,
+                origin: "https://localhost:3000".into(),
+                path: "/custom".into()
+            }
         );
+        assert_eq!(
+            Url::parse("example.com/r?to=http://x", "AUTH_URL")
+                .unwrap()
+                .origin,
+            "https://example.com"
+        );
+        assert_eq!(
+            Url::parse("HTTP://App.Example.COM:8080/", "AUTH_URL")
+                .unwrap()
+                .origin,
+            "http://app.example.com:8080"
+        );
+        let invalid = |raw: &str| Url::parse(raw, "AUTH_URL").unwrap_err();
+        for raw in [
+            "http://",
+            "https://exa mple.com",
+            "ftp://x",
+            "javascript:alert(1)",
+            "mailto:a@example.com",
+            "data:text/html,hi",
+            "file:///etc/passwd",
+            "https://",
+            "https:///path",
+            "//example.com",
+        ] {
+            assert_eq!(
+                invalid(raw),
+                ConfigError::InvalidUrl {
+                    from: "AUTH_URL",
+                    value: raw.into()
+                },
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_urls_name_the_value_and_its_source_without_credentials() {
+        let error = Url::parse("https://admin:hunter2@example.com/x", "NEXTAUTH_URL").unwrap_err();
+        let message = error.to_string();
+        assert_eq!(
+            message,
+            "NEXTAUTH_URL must be an absolute http:// or https:// URL with a host, got \"https://***@example.com/x\""
+        );
+        let error = env(&[("AUTH_SECRET", "s"), ("AUTH_URL", "ftp://files")])
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            error,
+            ConfigError::InvalidUrl {
+                from: "AUTH_URL",
+                value: "ftp://files".into()
+            }
+        );
+        assert_eq!(
+            Builder::new().url("javascript:alert(1)").unwrap_err(),
+            ConfigError::InvalidUrl {
+                from: "Builder::url",
+                value: "javascript:alert(1)".into()
+            }
+        );
+    }
+
+    #[test]
+    fn prefixed_names_are_always_secure() {
+        for name in [
+            "__Host-session",
+            "__host-session",
+            "__Secure-session",
+            "__SECURE-session",
+        ] {
+            let layer = Builder::new()
+                .secret("s")
+                .format(Format::V4)
+                .cookie_name(name)
+                .url("http://localhost:3000")
+                .unwrap()
+                .build()
+                .unwrap();
+            assert!(layer.sessions().inner.sources[0].secure, "{name}");
+        }
+        let plain = Builder::new()
+            .secret("s")
+            .format(Format::V4)
+            .cookie_name("session")
+            .url("http://localhost:3000")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert!(!plain.sessions().inner.sources[0].secure);
+    }
+
+    #[test]
+    fn host_prefix_with_a_domain_is_a_config_error() {
+        let error = Builder::new()
+            .secret("s")
+            .cookie_name("__Host-session")
+            .cookie_domain("example.com")
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            error,
+            ConfigError::HostPrefixWithDomain {
+                name: "__Host-session".into(),
+                domain: "example.com".into()
+            }
+        );
+        assert!(error.to_string().contains("__Host-session"));
+    }
+
+    #[test]
+    fn cookie_domains_follow_cookie_serialize() {
+        for domain in [
+            "example.com",
+            ".example.com",
+            "localhost",
+            "a-b.example.co.uk",
+        ] {
+            assert!(valid_domain(domain), "{domain}");
+        }
+        for domain in [
+            "",
+            ".",
+            "example.com.",
+            "-a.com",
+            "a..com",
+            "exa mple.com",
+            "a.com;x=1",
+            "é.com",
+        ] {
+            assert!(!valid_domain(domain), "{domain:?}");
+            assert_eq!(
+                Builder::new()
+                    .secret("s")
+                    .cookie_domain(domain)
+                    .build()
+                    .unwrap_err(),
+                ConfigError::InvalidCookieDomain(domain.into())
+            );
+        }
     }
 
     #[test]

@@ -110,14 +110,30 @@ pub(crate) fn read<'h>(
 /// `Authorization: Bearer <token>`, read exactly as `getToken` reads it: a case-sensitive
 /// `Bearer`, the second space-separated field only, then `decodeURIComponent`, where malformed
 /// percent-encoding means no token (4.24.15 behaviour; spec §1.4).
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<Cow<'_, str>> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+///
+/// A header longer than `limits.max_bytes` is refused before it is split or decoded, so a large
+/// header costs no more than a large cookie.
+pub(crate) fn bearer(
+    headers: &HeaderMap,
+    limits: Limits,
+) -> Result<Option<Cow<'_, str>>, SessionError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    if value.len() > limits.max_bytes {
+        return Err(SessionError::Malformed);
+    }
+    let Ok(value) = value.to_str() else {
+        return Ok(None);
+    };
     let mut fields = value.split(' ');
     if fields.next() != Some("Bearer") {
-        return None;
+        return Ok(None);
     }
-    let token = fields.next().filter(|t| !t.is_empty())?;
-    decode_uri_component(token)
+    Ok(fields
+        .next()
+        .filter(|t| !t.is_empty())
+        .and_then(decode_uri_component))
 }
 
 fn chunk_index(suffix: &[u8]) -> Option<u32> {
@@ -237,13 +253,22 @@ mod tests {
         let auth = |v: &str| {
             let mut h = HeaderMap::new();
             h.insert(AUTHORIZATION, HeaderValue::from_str(v).unwrap());
-            bearer(&h).map(Cow::into_owned)
+            bearer(&h, Limits::default()).unwrap().map(Cow::into_owned)
         };
         assert_eq!(auth("Bearer a.b%2Ec").as_deref(), Some("a.b.c"));
         assert_eq!(auth("bearer abc"), None);
         assert_eq!(auth("Bearer  abc"), None);
         assert_eq!(auth("Bearer %E0%A4%A"), None);
         assert_eq!(auth("Bearer %FF"), None);
+        let mut h = HeaderMap::new();
+        let limits = Limits {
+            max_bytes: 10,
+            max_chunks: 16,
+        };
+        h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer 123"));
+        assert_eq!(bearer(&h, limits).unwrap().as_deref(), Some("123"));
+        h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer 1234"));
+        assert_eq!(bearer(&h, limits), Err(SessionError::Malformed));
     }
 }
 
@@ -277,30 +302,38 @@ pub(crate) fn present<'h>(headers: &'h HeaderMap, name: &str) -> Vec<&'h str> {
 }
 
 /// One `Set-Cookie` value, serialized as `cookie.serialize` does with next-auth's session cookie
-/// options: `name=value[; Max-Age=0]; Path=/[; Expires=…]; HttpOnly[; Secure]; SameSite=Lax`.
+/// options: `name=value[; Max-Age=0][; Domain=…]; Path=/[; Expires=…]; HttpOnly[; Secure];
+/// SameSite=Lax` (the attribute order of cookie@0.7.2 index.js and of @auth/core@0.41.3
+/// lib/vendored/cookie.js).
 pub(crate) fn set_cookie(
     name: &str,
     value: &str,
     expires: Option<i64>,
     secure: bool,
+    domain: Option<&str>,
 ) -> http::HeaderValue {
     let mut out = String::with_capacity(name.len() + value.len() + 96);
     out.push_str(name);
     out.push('=');
     out.push_str(value);
-    match expires {
-        Some(at) => {
-            out.push_str("; Path=/; Expires=");
-            out.push_str(&http_date(at));
-        }
-        None => out.push_str("; Max-Age=0; Path=/"),
+    if expires.is_none() {
+        out.push_str("; Max-Age=0");
+    }
+    if let Some(domain) = domain {
+        out.push_str("; Domain=");
+        out.push_str(domain);
+    }
+    out.push_str("; Path=/");
+    if let Some(at) = expires {
+        out.push_str("; Expires=");
+        out.push_str(&http_date(at));
     }
     out.push_str("; HttpOnly");
     if secure {
         out.push_str("; Secure");
     }
     out.push_str("; SameSite=Lax");
-    // Names were validated at build time and values are base64url JWE segments.
+    // Names and the domain were validated at build time and values are base64url JWE segments.
     http::HeaderValue::try_from(out).expect("cookie names and JWE values are visible ASCII")
 }
 
@@ -366,11 +399,11 @@ mod write_tests {
     #[test]
     fn set_cookie_attribute_order_matches_cookie_serialize() {
         assert_eq!(
-            set_cookie("__Secure-next-auth.session-token", "abc", Some(1_893_456_000), true),
+            set_cookie("__Secure-next-auth.session-token", "abc", Some(1_893_456_000), true, None),
             "__Secure-next-auth.session-token=abc; Path=/; Expires=Tue, 01 Jan 2030 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax"
         );
         assert_eq!(
-            set_cookie("next-auth.session-token.1", "", None, false),
+            set_cookie("next-auth.session-token.1", "", None, false, None),
             "next-auth.session-token.1=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
         );
     }

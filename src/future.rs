@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use http::header::SET_COOKIE;
+use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::request::Parts;
 use http::{HeaderValue, Request, Response};
 use pin_project_lite::pin_project;
@@ -94,11 +94,56 @@ impl Refresh {
             .get_all(SET_COOKIE)
             .iter()
             .any(|value| value.as_bytes().starts_with(self.name.as_bytes()));
-        if !handler_wrote_session {
-            for cookie in self.cookies {
-                headers.append(SET_COOKIE, cookie);
+        if handler_wrote_session {
+            return;
+        }
+        for cookie in self.cookies {
+            headers.append(SET_COOKIE, cookie);
+        }
+        // A response that carries a session must never be stored by a shared cache and served
+        // to someone else, whatever the handler said: next-auth marks its own session responses
+        // `private, no-cache, no-store` (next-auth@4.24.15 core/routes/session.js).
+        private_no_store(headers);
+        vary_cookie(headers);
+    }
+}
+
+/// `Cache-Control` with `public` removed and `private` and `no-store` present; the handler's
+/// other directives stay.
+fn private_no_store(headers: &mut http::HeaderMap) {
+    let mut directives: Vec<String> = Vec::new();
+    for value in headers.get_all(CACHE_CONTROL) {
+        let Ok(value) = value.to_str() else { continue };
+        for directive in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            let name = directive.split('=').next().unwrap_or_default().trim();
+            if !name.eq_ignore_ascii_case("public") {
+                directives.push(directive.to_owned());
             }
         }
+    }
+    for needed in ["private", "no-store"] {
+        if !directives.iter().any(|d| d.eq_ignore_ascii_case(needed)) {
+            directives.push(needed.to_owned());
+        }
+    }
+    let joined = directives.join(", ");
+    // Rebuilt from visible ASCII pieces of valid header values.
+    let value = HeaderValue::from_str(&joined)
+        .unwrap_or_else(|_| HeaderValue::from_static("private, no-store"));
+    headers.insert(CACHE_CONTROL, value);
+}
+
+/// Adds `Cookie` to `Vary`, unless it is there already or `Vary: *`.
+fn vary_cookie(headers: &mut http::HeaderMap) {
+    let covered = headers.get_all(VARY).iter().any(|value| {
+        value.to_str().is_ok_and(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|f| f == "*" || f.eq_ignore_ascii_case("cookie"))
+        })
+    });
+    if !covered {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
     }
 }
 

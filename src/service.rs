@@ -36,7 +36,7 @@ impl<A> Shared<A> {
                     let stale = found
                         .token
                         .iat()
-                        .is_none_or(|iat| iat + age <= sessions.now());
+                        .is_none_or(|iat| iat.saturating_add(age) <= sessions.now());
                     let cookies = stale
                         .then(|| sessions.reissue(&parts.headers, source, &found.payload))??;
                     Some(Refresh {

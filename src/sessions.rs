@@ -104,6 +104,8 @@ pub(crate) struct Inner {
     pub(crate) limits: Limits,
     pub(crate) clock: Clock,
     pub(crate) max_age: i64,
+    /// The `Domain` attribute of written session cookies (next-auth's `cookies.sessionToken.options.domain`).
+    pub(crate) domain: Option<String>,
 }
 
 /// Reads (and writes) sessions with keys derived once, when the layer was built.
@@ -177,7 +179,7 @@ impl Sessions {
         if !bearer {
             return Err(SessionError::Missing);
         }
-        match cookies::bearer(headers) {
+        match cookies::bearer(headers, self.inner.limits)? {
             Some(token) => self
                 .decode_origin(&token, Origin::Bearer)
                 .map(|(token, payload)| Found {
@@ -255,7 +257,7 @@ impl Sessions {
         // Existing members keep their position (serde_json's map preserves insertion order
         // only with `preserve_order`; the libraries only decrypt, so order is cosmetic).
         map.insert("iat".into(), now.into());
-        map.insert("exp".into(), (now + self.inner.max_age).into());
+        map.insert("exp".into(), now.saturating_add(self.inner.max_age).into());
         map.insert("jti".into(), uuid_v4().into());
         let payload = serde_json::to_vec(&map).map_err(|_| EncodeError(()))?;
         match &source.codec {
@@ -346,7 +348,7 @@ impl Sessions {
 
     /// Now + the max age: the `exp` and cookie `Expires` of a session written now.
     pub(crate) fn expires(&self) -> i64 {
-        (self.inner.clock)() + self.inner.max_age
+        (self.inner.clock)().saturating_add(self.inner.max_age)
     }
 
     /// `SessionStore.chunk`: stale request cookies first (reused in place), then new names.
@@ -384,7 +386,7 @@ impl Sessions {
             .iter()
             .map(|(name, value)| {
                 let expires = (!value.is_empty()).then_some(expires);
-                cookies::set_cookie(name, value, expires, secure)
+                cookies::set_cookie(name, value, expires, secure, self.inner.domain.as_deref())
             })
             .collect()
     }
@@ -410,7 +412,13 @@ impl Sessions {
             for name in cookies::present(request, &source.name) {
                 if !seen.contains(&name) {
                     seen.push(name);
-                    out.push(cookies::set_cookie(name, "", None, source.secure));
+                    out.push(cookies::set_cookie(
+                        name,
+                        "",
+                        None,
+                        source.secure,
+                        self.inner.domain.as_deref(),
+                    ));
                 }
             }
         }

@@ -92,6 +92,7 @@ impl<C> Token<C> {
     pub(crate) fn new(claims: C, times: Times, format: Option<Format>, origin: Origin) -> Self {
         Self {
             claims,
+            // `as` saturates: a claim past the i64 range reads as i64::MIN / i64::MAX.
             exp: times.exp.map(|v| v.floor() as i64),
             iat: times.iat.map(|v| v.floor() as i64),
             format,
@@ -156,6 +157,8 @@ impl Validation {
             return Err(SessionError::Malformed);
         }
         let times: Times = serde_json::from_slice(payload).map_err(|_| SessionError::Malformed)?;
+        // In f64, as jose compares: no overflow for any i64 clock or leeway, and JSON numbers
+        // beyond i64 (or fractional) compare as they do in JavaScript.
         let now = now as f64;
         let leeway = self.leeway as f64;
         match times.exp {
