@@ -9,16 +9,23 @@
 //! secret it runs on an embedded development secret and says so. `PORT` sets the port (3000).
 //! It reads both v4 and v5 session cookies, so it shares sessions with a Next.js app on the same
 //! domain and the same secret.
+//!
+//! The sign-in and sign-out forms are protected against login CSRF as next-auth protects its own:
+//! every page with a form carries next-auth's double-submit `csrfToken` (and sets the
+//! `authjs.csrf-token` / `next-auth.csrf-token` cookie), and the POST handlers answer 403 unless
+//! the token matches the cookie and neither `Origin` nor `Sec-Fetch-Site` says another site sent
+//! the form.
 
 use std::net::SocketAddr;
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::Form;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
-use tower_nextauth::{Builder, Decision, Format, Sessions, Token};
+use tower_nextauth::{Builder, CsrfToken, Decision, Format, Sessions, Token};
 
 /// For local development only: anyone who reads this file can forge sessions signed with it.
 const DEV_SECRET: &str = "tower-nextauth-quickstart-development-secret";
@@ -100,9 +107,40 @@ fn escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-async fn home() -> Html<String> {
-    page(
-        "tower-nextauth quickstart",
+/// A page with a form: the CSRF cookie is set when the request had no valid one, and the page,
+/// which carries a per-browser token, is never stored by a shared cache.
+fn form_page(html: Html<String>, csrf: &CsrfToken) -> Response {
+    let mut res = html.into_response();
+    if let Some(cookie) = csrf.set_cookie() {
+        res.headers_mut().append(header::SET_COOKIE, cookie.clone());
+    }
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-cache, no-store"),
+    );
+    res
+}
+
+/// The sign-out form, with the CSRF token (64 hex characters: nothing to escape).
+fn sign_out_form(csrf: &CsrfToken) -> String {
+    format!(
+        r#"<form method="post" action="/api/auth/signout"><input type="hidden" name="csrfToken" value="{}"><button>Sign out</button></form>"#,
+        csrf.token()
+    )
+}
+
+/// The 403 for a POST that fails the CSRF checks; the reason is not secret.
+fn csrf_refused(reason: tower_nextauth::CsrfError) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        format!("CSRF check failed: {reason}"),
+    )
+        .into_response()
+}
+
+async fn home(Extension(sessions): Extension<Sessions>, headers: HeaderMap) -> Response {
+    let csrf = sessions.csrf().issue(&headers);
+    let body = format!(
         r#"<ul>
 <li><a href="/dashboard">/dashboard</a> (signed-in users)</li>
 <li><a href="/admin">/admin</a> (role admin)</li>
@@ -110,8 +148,10 @@ async fn home() -> Html<String> {
 <li><a href="/api/auth/session">/api/auth/session</a></li>
 <li><a href="/api/auth/signin">Sign in</a></li>
 </ul>
-<form method="post" action="/api/auth/signout"><button>Sign out</button></form>"#,
-    )
+{}"#,
+        sign_out_form(&csrf)
+    );
+    form_page(page("tower-nextauth quickstart", &body), &csrf)
 }
 
 #[derive(Deserialize)]
@@ -120,12 +160,19 @@ struct SignInQuery {
     callback_url: Option<String>,
 }
 
-async fn sign_in_form(query: axum::extract::Query<SignInQuery>) -> Html<String> {
+async fn sign_in_form(
+    Extension(sessions): Extension<Sessions>,
+    headers: HeaderMap,
+    query: axum::extract::Query<SignInQuery>,
+) -> Response {
+    let csrf = sessions.csrf().issue(&headers);
+    let token = csrf.token();
     let callback = escape(query.callback_url.as_deref().unwrap_or("/"));
-    page(
+    let html = page(
         "Sign in",
         &format!(
             r#"<form method="post" action="/api/auth/signin">
+<input type="hidden" name="csrfToken" value="{token}">
 <input type="hidden" name="callbackUrl" value="{callback}">
 <label>Name <input name="name" required></label><br>
 <label>Email <input name="email" type="email" required></label><br>
@@ -133,16 +180,28 @@ async fn sign_in_form(query: axum::extract::Query<SignInQuery>) -> Html<String> 
 <button type="submit">Sign in</button>
 </form>"#
         ),
-    )
+    );
+    form_page(html, &csrf)
 }
 
 #[derive(Deserialize)]
 struct SignIn {
+    #[serde(default)]
     name: String,
+    #[serde(default)]
     email: String,
+    #[serde(default)]
     role: String,
     #[serde(rename = "callbackUrl", default)]
     callback_url: String,
+    #[serde(rename = "csrfToken", default)]
+    csrf_token: String,
+}
+
+#[derive(Deserialize)]
+struct SignOut {
+    #[serde(rename = "csrfToken", default)]
+    csrf_token: String,
 }
 
 /// A same-origin path, or `/`: never `//host`, `/\host` or an absolute URL elsewhere.
@@ -160,9 +219,22 @@ fn same_origin(callback: &str) -> &str {
 
 async fn sign_in(
     Extension(sessions): Extension<Sessions>,
+    uri: Uri,
     headers: HeaderMap,
-    Form(form): Form<SignIn>,
+    form: Result<Form<SignIn>, FormRejection>,
 ) -> Response {
+    // Origin / Sec-Fetch-Site first, then next-auth's double-submit token. A body that is not a
+    // form (a cross-site `text/plain` post, say) carries no token, so it is refused the same way.
+    let submitted = form.as_ref().map_or("", |f| f.csrf_token.as_str());
+    if let Err(reason) = sessions.csrf().verify(&uri, &headers, submitted) {
+        return csrf_refused(reason);
+    }
+    let Ok(Form(form)) = form else {
+        return (StatusCode::BAD_REQUEST, "expected a sign-in form").into_response();
+    };
+    if form.name.is_empty() || form.email.is_empty() {
+        return (StatusCode::BAD_REQUEST, "name and email are required").into_response();
+    }
     if form.role != "user" && form.role != "admin" {
         return (StatusCode::BAD_REQUEST, "role must be user or admin").into_response();
     }
@@ -182,7 +254,16 @@ async fn sign_in(
     res
 }
 
-async fn sign_out(Extension(sessions): Extension<Sessions>, headers: HeaderMap) -> Response {
+async fn sign_out(
+    Extension(sessions): Extension<Sessions>,
+    uri: Uri,
+    headers: HeaderMap,
+    form: Result<Form<SignOut>, FormRejection>,
+) -> Response {
+    let submitted = form.as_ref().map_or("", |f| f.csrf_token.as_str());
+    if let Err(reason) = sessions.csrf().verify(&uri, &headers, submitted) {
+        return csrf_refused(reason);
+    }
     let mut res = Redirect::to("/").into_response();
     for cookie in sessions.sign_out(&headers) {
         res.headers_mut().append(header::SET_COOKIE, cookie);
@@ -190,16 +271,22 @@ async fn sign_out(Extension(sessions): Extension<Sessions>, headers: HeaderMap) 
     res
 }
 
-async fn dashboard(Extension(token): Extension<Token>) -> Html<String> {
+async fn dashboard(
+    Extension(token): Extension<Token>,
+    Extension(sessions): Extension<Sessions>,
+    headers: HeaderMap,
+) -> Response {
     let name = token["name"].as_str().unwrap_or("there");
-    page(
+    let csrf = sessions.csrf().issue(&headers);
+    let html = page(
         "Dashboard",
         &format!(
-            "<p>Hello, {}!</p><p><a href=\"/admin\">Admin area</a> · <a href=\"/\">Home</a></p>\
-             <form method=\"post\" action=\"/api/auth/signout\"><button>Sign out</button></form>",
-            escape(name)
+            "<p>Hello, {}!</p><p><a href=\"/admin\">Admin area</a> · <a href=\"/\">Home</a></p>{}",
+            escape(name),
+            sign_out_form(&csrf)
         ),
-    )
+    );
+    form_page(html, &csrf)
 }
 
 async fn admin(Extension(token): Extension<Token>) -> Html<String> {

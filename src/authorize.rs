@@ -26,7 +26,7 @@ pub enum Decision {
     /// `grpc-status: 16` for gRPC.
     Unauthenticated,
     /// Turn it away as not allowed: 403 for browsers and APIs, `grpc-status: 7` for gRPC. Never a
-    /// redirect back to sign-in, which loops for a signed-in user (next-auth #4787).
+    /// redirect back to sign-in, which loops for a signed-in user (nextauthjs/next-auth#4787).
     Forbidden,
     /// Send a `307` to this location (v5's `NextResponse.redirect` from `authorized`).
     Redirect(HeaderValue),

@@ -542,17 +542,17 @@ impl Builder {
 
     /// `withAuth` parity for denials: every denied request is redirected to sign-in with a 307,
     /// as in next-auth v4, whatever the client (no 401 for APIs, no gRPC status) and even for a
-    /// signed-in user whom `authorized` denies. That redirect can loop (next-auth #4787), which is
-    /// why it is off by default.
+    /// signed-in user whom `authorized` denies. That redirect can loop
+    /// (nextauthjs/next-auth#4787), which is why it is off by default.
     pub fn strict_with_auth(mut self, strict: bool) -> Self {
         self.strict = strict;
         self
     }
 
     /// Path prefixes of API routes, whose unauthenticated requests get `401` JSON instead of a
-    /// sign-in redirect (next-auth #13102). Matched by segment, after the base path. Default
-    /// `["/api"]`; requests asking for JSON, sending `X-Requested-With`, or using a method other
-    /// than GET/HEAD count as API calls wherever they go.
+    /// sign-in redirect (nextauthjs/next-auth#13102). Matched by segment, after the base path.
+    /// Default `["/api"]`; requests asking for JSON, sending `X-Requested-With`, or using a method
+    /// other than GET/HEAD count as API calls wherever they go.
     pub fn api_paths<S: Into<String>>(mut self, paths: impl IntoIterator<Item = S>) -> Self {
         self.api_paths = paths.into_iter().map(Into::into).collect();
         self
@@ -570,8 +570,8 @@ impl Builder {
     /// name it was read from.
     ///
     /// Off by default, as in v4 `withAuth`. v5's middleware re-sets the cookie on every request
-    /// (next-auth #10032); the `update_age` throttle avoids that. A response that already sets the
-    /// session cookie (a sign-in or sign-out handler) is left alone.
+    /// (nextauthjs/next-auth#10032); the `update_age` throttle avoids that. A response that
+    /// already sets the session cookie (a sign-in or sign-out handler) is left alone.
     pub fn refresh(mut self, refresh: bool) -> Self {
         self.update_age = match (refresh, self.update_age) {
             (false, _) => None,
@@ -642,8 +642,10 @@ impl Builder {
         let env = &self.env;
         let nextauth_url = env.nextauth_url.as_ref().map(|v| ("NEXTAUTH_URL", v));
         let auth_url = env.auth_url.as_ref().map(|v| ("AUTH_URL", v));
+        // next-auth v4 reads NEXTAUTH_URL only (next-auth@4.24.15 next/middleware.js); v5 falls
+        // back to it (next-auth@5.0.0-beta.32 lib/env.js).
         let env_url = match primary {
-            Format::V4 => nextauth_url.or(auth_url),
+            Format::V4 => nextauth_url,
             Format::V5 => auth_url.or(nextauth_url),
         };
         let url = match (self.url, env_url) {
@@ -693,6 +695,17 @@ impl Builder {
                 || has_prefix(name, HOST_PREFIX)
                 || (custom_name && secure)
         };
+        // Login CSRF (issue 10): the raw secrets, the secure flag and the app origin (src/csrf.rs).
+        let csrf = crate::Csrf::new(
+            primary,
+            self.secrets
+                .clone()
+                .unwrap_or_else(|| env_secrets(env, primary))
+                .into_iter()
+                .map(|s| s.0),
+            secure,
+            url.as_ref().map(|u| u.origin.as_str()),
+        );
         let sources = match self.decoder {
             Some(decoder) => names
                 .into_iter()
@@ -722,7 +735,8 @@ impl Builder {
                     .into_iter()
                     .map(|(name, format)| {
                         let codec = match format {
-                            // v4 has no rotation and no kid: the first secret only (spec §1).
+                            // v4 has no rotation and no kid: the first secret only
+                            // (next-auth@4.24.15 jwt/index.js).
                             Format::V4 => Codec::V4(V4Key::new(&secrets[0].0)),
                             Format::V5 => Codec::V5(V5Keys::new(
                                 secrets.iter().map(|s| s.0.as_slice()),
@@ -752,6 +766,7 @@ impl Builder {
                 clock,
                 max_age: whole_seconds(self.max_age),
                 domain: self.cookie_domain,
+                csrf,
             }),
         };
         let matcher = match &self.matcher {
@@ -827,7 +842,7 @@ fn env_secrets(env: &Env, primary: Format) -> Vec<Secret> {
     match single {
         Some(secret) => vec![Secret(secret.as_bytes().to_vec())],
         // next-auth v5 only reads the numbered secrets when AUTH_SECRET is unset, and unshifts
-        // them, so AUTH_SECRET_3 ends up first and encrypts (spec §4.5).
+        // them, so AUTH_SECRET_3 ends up first and encrypts (@auth/core@0.41.3 lib/utils/env.js).
         None if primary == Format::V5 => env
             .numbered
             .iter()
@@ -893,6 +908,26 @@ mod tests {
         .build()
         .unwrap();
         assert_eq!(names(&layer), ["__Secure-next-auth.session-token"]);
+    }
+
+    #[test]
+    fn v4_reads_nextauth_url_only_and_v5_falls_back_to_it() {
+        let vars = &[
+            ("AUTH_SECRET", "s"),
+            ("AUTH_URL", "https://auth.example.com"),
+        ];
+        let v4 = env(vars).format(Format::V4).build().unwrap();
+        assert_eq!(names(&v4), ["next-auth.session-token"]);
+        let v5 = env(vars).format(Format::V5).build().unwrap();
+        assert_eq!(names(&v5), ["__Secure-authjs.session-token"]);
+        let v5 = env(&[
+            ("AUTH_SECRET", "s"),
+            ("NEXTAUTH_URL", "https://a.example.com"),
+        ])
+        .format(Format::V5)
+        .build()
+        .unwrap();
+        assert_eq!(names(&v5), ["__Secure-authjs.session-token"]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Reading session cookies as next-auth's `SessionStore` does (spec §2.3): bare or chunked
-//! `name.0 … name.N`, plus the `Authorization: Bearer` fallback of `getToken` (spec §1.4).
+//! Reading session cookies as next-auth's `SessionStore` does (docs/compat.md#cookies): bare
+//! or chunked `name.0 … name.N`, plus the `Authorization: Bearer` fallback of `getToken`
+//! (docs/compat.md#bearer).
 
 use std::borrow::Cow;
 
@@ -89,7 +90,8 @@ pub(crate) fn read<'h>(
         };
     }
     if bare.is_some() || foreign {
-        // A bare cookie and chunks together: upstream's `getToken` returns null (spec §2.3).
+        // A bare cookie and chunks together: upstream's `getToken` returns null
+        // (docs/compat.md#cookies, row C4).
         return Err(SessionError::Malformed);
     }
     chunks.sort_unstable_by_key(|&(i, _)| i);
@@ -109,7 +111,7 @@ pub(crate) fn read<'h>(
 
 /// `Authorization: Bearer <token>`, read exactly as `getToken` reads it: a case-sensitive
 /// `Bearer`, the second space-separated field only, then `decodeURIComponent`, where malformed
-/// percent-encoding means no token (4.24.15 behaviour; spec §1.4).
+/// percent-encoding means no token (4.24.15 behaviour; docs/compat.md#bearer).
 ///
 /// A header longer than `limits.max_bytes` is refused before it is split or decoded, so a large
 /// header costs no more than a large cookie.
@@ -273,7 +275,8 @@ mod tests {
 }
 
 /// The chunk size of next-auth's `SessionStore`: 4096 minus its estimate of an empty cookie
-/// (163 bytes in v4, 160 in v5; spec §2.3).
+/// (163 bytes in next-auth@4.24.15 core/lib/cookie.js, 160 in @auth/core@0.41.3
+/// lib/utils/cookie.js).
 pub(crate) fn chunk_size(format: Option<crate::Format>) -> usize {
     match format {
         Some(crate::Format::V4) => 4096 - 163,

@@ -62,6 +62,7 @@
 mod authorize;
 mod config;
 mod cookies;
+mod csrf;
 mod endpoint;
 mod future;
 mod jwe;
@@ -82,6 +83,7 @@ pub use authorize::{
 };
 pub use config::{Builder, ConfigError, Format};
 pub use cookies::Limits;
+pub use csrf::{Csrf, CsrfError, CsrfToken};
 pub use endpoint::SessionEndpoint;
 #[cfg(feature = "axum")]
 pub use extract::TokenRejection;

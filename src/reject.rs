@@ -230,7 +230,7 @@ impl Policy {
     }
 
     /// `new URL(basePath + signInPage, origin)` with `callbackUrl = basePath + pathname + search`
-    /// appended, as `withAuth` builds it (spec §3.2).
+    /// appended, as `withAuth` builds it (docs/compat.md#callback-url).
     ///
     /// The origin is the configured URL's, never the request's `Host`: a `Host`-derived absolute
     /// URL would let a forged header redirect the browser elsewhere. Without a configured URL the

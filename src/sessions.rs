@@ -106,6 +106,8 @@ pub(crate) struct Inner {
     pub(crate) max_age: i64,
     /// The `Domain` attribute of written session cookies (next-auth's `cookies.sessionToken.options.domain`).
     pub(crate) domain: Option<String>,
+    /// Issues and verifies next-auth's login CSRF token ([`Sessions::csrf`]).
+    pub(crate) csrf: crate::Csrf,
 }
 
 /// Reads (and writes) sessions with keys derived once, when the layer was built.
@@ -423,6 +425,24 @@ impl Sessions {
             }
         }
         out
+    }
+
+    /// next-auth's login-CSRF token for this app's forms: same secret, cookie prefix and app URL
+    /// as the sessions. See [`Csrf`](crate::Csrf).
+    ///
+    /// ```
+    /// use tower_nextauth::{AuthLayer, Format};
+    ///
+    /// let layer = AuthLayer::builder()
+    ///     .secret("a-development-secret-of-32-bytes!")
+    ///     .format(Format::V5)
+    ///     .secure_cookie(true)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(layer.sessions().csrf().cookie_name(), "__Host-authjs.csrf-token");
+    /// ```
+    pub fn csrf(&self) -> &crate::Csrf {
+        &self.inner.csrf
     }
 
     /// The cookie names this reader looks at, in order.

@@ -138,7 +138,7 @@ fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     f64::deserialize(d).map(Some)
 }
 
-/// The validity rules of `jwtDecrypt(..., { clockTolerance })` (spec §1.3).
+/// The validity rules of `jwtDecrypt(..., { clockTolerance })` (docs/compat.md#time).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Validation {
     pub(crate) leeway: i64,
@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn exp_leeway_matches_jose() {
-        // jose: rejected when exp <= now - 15 (spec §1.3, verified against next-auth).
+        // jose: rejected when exp <= now - 15 (docs/compat.md#time, row T1).
         assert_eq!(check(r#"{"exp":1000}"#, 1014), Ok(()));
         assert_eq!(check(r#"{"exp":1000}"#, 1015), Err(SessionError::Expired));
     }

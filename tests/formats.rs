@@ -118,7 +118,7 @@ fn v5_rotation_tries_every_secret_by_kid() {
 fn v5_gcm_token_without_kid_uses_only_the_first_secret() {
     let token = josekit_jwe(&v5_key("old-secret", 32), "A256GCM", &[]);
     assert!(decode(&sessions(Format::V5, &["old-secret", SECRET]), &token).is_ok());
-    // As in @auth/core: no kid, no rotation (spec §4.2).
+    // As in @auth/core@0.41.3 jwt.js: no kid, no rotation (docs/compat.md#keys, row K6).
     assert_eq!(
         decode(&sessions(Format::V5, &[SECRET, "old-secret"]), &token).unwrap_err(),
         SessionError::Undecryptable

@@ -71,7 +71,13 @@ fn session_issued_at(t: i64) -> String {
         .sessions()
         .sign_in(&HeaderMap::new(), &json!({"name": "Ada"}))
         .unwrap();
-    set[0].to_str().unwrap().split(';').next().unwrap().to_owned()
+    set[0]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -157,7 +163,9 @@ fn host_and_secure_prefixed_names_are_written_with_secure_even_over_http() {
         let cookie = set[0].to_str().unwrap();
         assert!(cookie.starts_with(&format!("{name}=")), "{cookie}");
         assert!(
-            cookie.ends_with("; Path=/; Expires=Tue, 01 Dec 2026 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax"),
+            cookie.ends_with(
+                "; Path=/; Expires=Tue, 01 Dec 2026 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax"
+            ),
             "{cookie}"
         );
         let mut request = HeaderMap::new();
@@ -232,7 +240,9 @@ fn app_urls_must_be_http_or_https_and_errors_name_the_value_and_source() {
         );
         assert_eq!(
             error.to_string(),
-            format!("NEXTAUTH_URL must be an absolute http:// or https:// URL with a host, got {url:?}")
+            format!(
+                "NEXTAUTH_URL must be an absolute http:// or https:// URL with a host, got {url:?}"
+            )
         );
     }
     // A bare host still gets https://, as next-auth's parseUrl does.
@@ -325,8 +335,8 @@ proptest! {
 
         let leeway = i64::try_from(leeway).unwrap_or(i64::MAX) as f64;
         let (exp, nbf): (f64, f64) = (exp.parse().unwrap(), nbf.parse().unwrap());
-        let valid = !(exp <= now as f64 - leeway) && !(nbf > now as f64 + leeway);
-        if valid {
+        let expired = exp <= now as f64 - leeway || nbf > now as f64 + leeway;
+        if !expired {
             prop_assert_eq!(res.status(), StatusCode::OK);
         } else {
             prop_assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);

@@ -1,4 +1,5 @@
-//! Every `withAuth` branch (spec §3.2), through `oneshot` on the real layer.
+//! Every `withAuth` branch (next-auth@4.24.15 next/middleware.js; docs/compat.md#with-auth),
+//! through `oneshot` on the real layer.
 
 mod common;
 
@@ -134,7 +135,7 @@ async fn segment_mode_protects_lookalike_paths_that_with_auth_leaves_open() {
         ("/favicon.ico.bak", StatusCode::TEMPORARY_REDIRECT),
     ] {
         assert_eq!(get(&segment, path, &[]).await.status(), rejected, "{path}");
-        // withAuth's plain startsWith skips them (spec §3.2, verified upstream).
+        // withAuth's plain startsWith skips them (docs/compat.md#skip-list, row S2).
         assert_eq!(
             get(&prefix, path, &[]).await.status(),
             StatusCode::OK,
@@ -173,7 +174,8 @@ async fn base_path_is_kept_in_location_and_callback_url() {
         "http://host/docs/api/auth/signin?callbackUrl=%2Fdocs%2Fdashboard%3Fq%3D1"
     );
     // Without NEXTAUTH_URL=…/docs/api/auth the auth routes under the base path are not skipped,
-    // exactly as withAuth behaves (spec §3.2); being under /api, they get the API 401.
+    // exactly as withAuth behaves (docs/compat.md#skip-list, row S5); being under /api, they
+    // get the API 401.
     assert_eq!(
         get(&layer, "/docs/api/auth/session", &[]).await.status(),
         StatusCode::UNAUTHORIZED

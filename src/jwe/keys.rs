@@ -1,4 +1,4 @@
-//! HKDF key derivation and JWK thumbprints for the two built-in formats (spec §1.1, §4.1).
+//! HKDF key derivation and JWK thumbprints for the two built-in formats (docs/compat.md#keys).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -25,7 +25,7 @@ pub(crate) fn v4_key(secret: &[u8]) -> [u8; 32] {
 /// The v5 key for `salt` (the session cookie name): 64 bytes for A256CBC-HS512.
 ///
 /// The 32-byte A256GCM key is the first half, because HKDF's first output block does not depend on
-/// the requested length (spec §4.1).
+/// the requested length (docs/compat.md#keys, row K3).
 pub(crate) fn v5_key(secret: &[u8], salt: &str) -> [u8; 64] {
     let mut info = Vec::with_capacity(40 + salt.len());
     info.extend_from_slice(b"Auth.js Generated Encryption Key (");

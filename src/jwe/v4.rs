@@ -1,4 +1,5 @@
-//! next-auth v4: `{"alg":"dir","enc":"A256GCM"}` under the HKDF key of spec §1.1.
+//! next-auth v4: `{"alg":"dir","enc":"A256GCM"}` under the HKDF key of
+//! next-auth@4.24.15 jwt/index.js (docs/compat.md#keys).
 
 use aes_gcm::aead::{AeadInPlace, KeyInit, OsRng};
 use aes_gcm::{AeadCore, Aes256Gcm, Nonce, Tag};
@@ -6,7 +7,7 @@ use aes_gcm::{AeadCore, Aes256Gcm, Nonce, Tag};
 use super::{decode_fixed, decode_header, decode_vec, encode, keys, Compact, Enc, Header};
 use crate::SessionError;
 
-/// The only header next-auth v4 emits, base64url-encoded (spec §1.2).
+/// The only header next-auth v4 emits, base64url-encoded (next-auth@4.24.15 jwt/index.js).
 const HEADER: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0";
 
 /// A v4 key, derived once from the first secret when the layer is built.

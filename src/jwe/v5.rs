@@ -67,7 +67,7 @@ impl V5Keys {
         let header_buf = decode_header(jwe.header)?;
         let (header, enc) = Header::parse(&header_buf)?;
         // Mirrors @auth/core's key resolver: no `kid` means the first secret only; a `kid` must
-        // match the thumbprint of the key for the header's `enc` (spec §4.2).
+        // match the thumbprint of the key for the header's `enc` (@auth/core@0.41.3 jwt.js).
         let entry = match header.kid.as_deref() {
             None => self.entries.first(),
             Some(kid) => self.entries.iter().find(|e| match enc {
