@@ -218,6 +218,82 @@ fn matcher(c: &mut Criterion) {
     g.bench_function("10_patterns_miss", |b| {
         b.iter(|| m.is_match(black_box("/logo.png")))
     });
+
+    // The slowest sources we know (text between parameters, lookaheads), on the worst paths:
+    // just under `Matcher::MAX_PATH_LEN`, where every pattern runs, and at hyper's longest
+    // request target (65 534 bytes, `MAX_URI_LEN` in hyper's `proto/h1/role.rs`), where none
+    // does. Each is the whole decision: Next's pathname, then the match.
+    let slow = Matcher::new([
+        "/shop/:cat-:item-:sku",
+        "/api/((?!public).*)",
+        r"/((?!_next/static|_next/image|favicon.ico|.*\.png$).*)",
+        "/((?!api/public|_next/static|_next/image|favicon.ico).*)",
+    ])
+    .unwrap();
+    let fill = |prefix: &str, unit: &str, len: usize| {
+        let mut p = prefix.to_owned();
+        while p.len() + unit.len() <= len {
+            p.push_str(unit);
+        }
+        p
+    };
+    let decide = |m: &Matcher, path: &str| m.is_match(&Matcher::pathname(path));
+    for (name, path) in [
+        (
+            "slow_sources_shop_under_bound",
+            fill("/shop/", "a-", Matcher::MAX_PATH_LEN),
+        ),
+        (
+            "slow_sources_png_under_bound",
+            fill("/", ".png", Matcher::MAX_PATH_LEN),
+        ),
+        (
+            "slow_sources_api_under_bound",
+            fill("/api/", "x/", Matcher::MAX_PATH_LEN),
+        ),
+        ("slow_sources_shop_65534", fill("/shop/", "a-", 65_534)),
+        (
+            "slow_sources_u2028_65534",
+            fill("/api/", "\u{2028}", 65_534),
+        ),
+        (
+            "slow_sources_dots_65534",
+            fill("/api/auth", "/%2e%2e/x", 65_534),
+        ),
+    ] {
+        assert!(path.len() <= 65_534);
+        g.bench_function(name, |b| b.iter(|| decide(&slow, black_box(&path))));
+    }
+
+    // The same through the layer, with a session (so no rejection is rendered).
+    let auth = AuthLayer::builder()
+        .secret(SECRET)
+        .format(Format::V5)
+        .clock(|| NOW)
+        .matcher([
+            "/shop/:cat-:item-:sku",
+            "/api/((?!public).*)",
+            "/((?!api/public|_next/static|_next/image|favicon.ico).*)",
+        ])
+        .unwrap()
+        .build()
+        .unwrap();
+    let cookie = HeaderValue::from_str(&format!(
+        "authjs.session-token={}",
+        auth.sessions().encode(&claims()).unwrap()
+    ))
+    .unwrap();
+    let mut svc = auth.layer(service_fn(|_req: Request<()>| async {
+        Ok::<_, Infallible>(Response::new(()))
+    }));
+    let uri: http::Uri = fill("/shop/", "\u{2028}-", 65_534).parse().unwrap();
+    g.bench_function("through_auth_layer_65534_byte_path", |b| {
+        b.iter(|| {
+            let mut req = Request::get(uri.clone()).body(()).unwrap();
+            req.headers_mut().insert("cookie", cookie.clone());
+            now(svc.call(black_box(req))).unwrap()
+        })
+    });
     g.finish();
 }
 

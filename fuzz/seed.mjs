@@ -30,4 +30,16 @@ for (const [i, src] of [
 for (const [i, t] of ["/dashboard?x=1&y=a%20b", "//evil.com", "/\\evil.com", "/%0D%0Ax", "http://evil.com/a?b=c", "/@evil.com?callbackUrl=https://evil.com"].entries()) {
   write("callback_url", `t${i}`, t);
 }
+// Request targets for `request_target`: the first byte picks the layer (all forms, or one).
+for (const [i, t] of [
+  "/api/users/1\u2028", "/dashboard/x\u2029", "/api/auth/../dashboard", "/api/auth/%2e%2e/dashboard",
+  "/_next/%2E%2E/admin", "/favicon.ico/../api/me", "/admin\\users", "/shop/a-b-c\u0085", "//dashboard//x",
+  "/dashboard;x", "/api/public/%2e%2e/me", "/%64ashboard/\u3000", "/dashboard/?x=1",
+].entries()) {
+  write("request_target", `t${i}`, Buffer.concat([Buffer.from([i]), Buffer.from(t, "utf8")]));
+}
+// And at hyper's longest request target (65 534 bytes), past `Matcher::MAX_PATH_LEN`.
+const longest = (prefix, unit) => prefix + unit.repeat(65_534).slice(0, 65_534 - prefix.length);
+write("request_target", "long-public", Buffer.concat([Buffer.from([1]), Buffer.from(longest("/public/", "a-"))]));
+write("request_target", "long-shop", Buffer.concat([Buffer.from([7]), Buffer.from(longest("/shop/", "a-"))]));
 console.log("seeded");

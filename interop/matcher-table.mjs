@@ -107,8 +107,66 @@ const based = { sources: ["/dashboard/:path*"], base_path: "/docs", regexes: [ne
 based.results = Object.fromEntries(["/docs/dashboard", "/docs/dashboard/x", "/dashboard", "/docs", "/docsdashboard"].map((p) => [p, new RegExp(based.regexes[0]).test(p)]));
 out.push(based);
 
+// Request paths as clients can send them (raw non-ASCII, percent-encoded, control characters,
+// dot segments, backslashes), with the pathname Next.js matches: Next parses every request URL
+// with `new URL(url, "http://n")` (packages/next/src/shared/lib/router/utils/parse-relative-url.ts)
+// before the middleware matcher and withAuth see it. The Rust side checks its own parse against
+// `pathname` and its match on that pathname against `results`.
+const urlConfigs = [
+  ["/dashboard/:path*"],
+  ["/admin/:path*"],
+  ["/api/me"],
+  ["/api/:path*"],
+  ["/api/((?!public).*)"],
+  ["/((?!api/public|_next/static|_next/image|favicon.ico).*)"],
+  ["/shop/:cat-:item-:sku"],
+  ["/dot/(a.b)"],
+];
+const urlPaths = [
+  // Raw non-ASCII: JavaScript's `.` stops at U+2028 and U+2029, `\s` takes NBSP, BOM, U+3000.
+  "/api/users/1\u2028", "/api/users/1\u2029", "/dashboard/x\u2028", "/dashboard/x\u2029", "/dashboard\u2028",
+  "/dashboard/\u0085", "/dashboard/\u00a0x", "/dashboard/\ufeff", "/dashboard/\u3000", "/dashboard/\u00e9",
+  "/\u00e9/dashboard", "/admin\u2028/users", "/api/public\u2028", "/api/\u2028public", "/_next/static/\u2028",
+  "/favicon.ico\u2028", "/shop/a-b-c\u2028", "/shop/\u00e9-b-c", "/dot/a\u2028b", "/dot/a\u00e9b", "/api/me\u0085",
+  "/dashboard/\u{1F600}",
+  // Percent-encoded: left as sent (`%` is not re-encoded, escapes are not decoded).
+  "/dashboard/x%E2%80%A8", "/api/users/1%e2%80%a8", "/%64ashboard", "/dashboard%2Fx", "/api/%70ublic/x",
+  "/api%2Fme", "/dashboard/%zz", "/dashboard/%", "/dot/a%E2%80%A8b", "/shop/a-b-c%E2%80%A8",
+  // Control characters and spaces: tabs and newlines removed, C0 and spaces trimmed at the ends,
+  // encoded inside.
+  "/dashboard/\u0000", "/dashboard\u0001/x", "/dashboard/x\u007f", "/dash\tboard", "/dashboard\n/x",
+  "/api/me\r", "/dashboard/x\u001b", "/dashboard/ ", "/api/ me", "/dashboard/a b",
+  // Dot segments, raw and encoded, and climbs out of skipped prefixes.
+  "/api/auth/../dashboard", "/api/auth/%2e%2e/dashboard", "/api/auth/%2E%2E/%2e%2e/dashboard",
+  "/api/auth/.%2e/me", "/api/auth/%2e./me", "/_next/../dashboard", "/_next/static/%2e%2e/%2e%2e/admin/x",
+  "/favicon.ico/../admin", "/favicon.ico/%2e%2e/api/me", "/api/public/../users/1", "/api/public/%2e%2e/users",
+  "/dashboard/./x", "/./dashboard", "/%2e/dashboard", "/x/../dashboard", "/dashboard/..", "/dashboard/x/..",
+  "/admin/%2e", "/admin/users/%2E", "/../../admin", "/api/auth/..%2F..%2Fdashboard", "/dashboard/...",
+  // Backslashes separate segments in special URLs.
+  "/api\\me", "/api/auth\\..\\me", "/dashboard\\x", "/_next\\..\\admin",
+  // Characters in and out of the path percent-encode set; matrix parameters; case.
+  "/dashboard/a\"b", "/dashboard/<x>", "/dashboard/{x}", "/dashboard/x^|", "/dashboard/`x`", "/dashboard;x",
+  "/api/me;", "/Dashboard", "/shop/a-b-c",
+];
+const urls = urlPaths.map((path) => {
+  const url = new URL(path, "http://n");
+  // Next refuses anything that leaves the dummy origin (parseRelativeUrl's invariant); such
+  // paths (`//x`, `/\\x`) are redirected before any matcher runs and do not belong here.
+  if (url.origin !== "http://n") throw new Error(`${JSON.stringify(path)} leaves the origin`);
+  return { path, pathname: url.pathname };
+});
+const urlRows = urlConfigs.map((sources) => {
+  const regexes = sources.map((s) => nextRegexSource(s));
+  const results = Object.fromEntries(urls.map(({ path, pathname }) => [path, regexes.some((r) => new RegExp(r).test(pathname))]));
+  return { sources, regexes, results };
+});
+
 writeFileSync(
   new URL("../tests/fixtures/matcher_table.json", import.meta.url),
-  JSON.stringify({ generated_by: { "path-to-regexp": "6.3.0", wrapping: "next getMiddlewareMatchers (no i18n)" }, configs: out }, null, 1) + "\n",
+  JSON.stringify({
+    generated_by: { "path-to-regexp": "6.3.0", wrapping: "next getMiddlewareMatchers (no i18n)", url: `new URL(path, "http://n"), node ${process.version}` },
+    configs: out,
+    urls: { paths: urls, configs: urlRows },
+  }, null, 1) + "\n",
 );
-console.log(`wrote ${out.length} configs x ${paths.length} paths`);
+console.log(`wrote ${out.length} configs x ${paths.length} paths, ${urlRows.length} configs x ${urls.length} parsed paths`);

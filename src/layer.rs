@@ -18,8 +18,9 @@ pub enum SkipMode {
     /// but not `/api/authors`.
     #[default]
     Segment,
-    /// `withAuth`'s plain `startsWith` (spec §3.2): `/api/authors`, `/_nextdata` and
-    /// `/favicon.ico.bak` are skipped too, and so are left unprotected. For exact parity only.
+    /// `withAuth`'s plain `startsWith` (next-auth 4.24.15, `next/middleware.js`): `/api/authors`,
+    /// `/_nextdata` and `/favicon.ico.bak` are skipped too, and so are left unprotected. For exact
+    /// parity only.
     Prefix,
 }
 
@@ -75,16 +76,34 @@ impl Policy {
     }
 
     /// Whether a request passes untouched: not covered by the matcher, or on the skip list.
-    pub(crate) fn passes(&self, path: &str) -> bool {
-        let covered = |m: &crate::Matcher| {
-            m.is_match(path) || (path.contains("//") && m.is_match(&collapse_slashes(path)))
+    ///
+    /// The one place that decides, and it fails closed. `path` is the request path; `original`
+    /// the path before an enclosing router stripped a prefix (axum's `OriginalUri`), which is
+    /// the one the matcher is written for. Each is read in every form in
+    /// [`Forms`](crate::pathname::Forms): as sent, as Next.js parses it (percent-encoded, dot
+    /// segments resolved), and with runs of slashes collapsed. The request is covered when the
+    /// matcher covers *any* form (a regex that gives up, or a path past
+    /// [`Matcher::MAX_PATH_LEN`](crate::Matcher::MAX_PATH_LEN), covers), and skipped only when
+    /// *every* form is on the skip list. A spelling the router and Next.js read differently can
+    /// therefore only add protection.
+    pub(crate) fn passes(&self, path: &str, original: Option<&str>) -> bool {
+        let primary = crate::pathname::Forms::of(original.unwrap_or(path));
+        let secondary = original
+            .filter(|o| *o != path)
+            .map(|_| crate::pathname::Forms::of(path));
+        let forms = || {
+            primary
+                .iter()
+                .chain(secondary.iter().flat_map(crate::pathname::Forms::iter))
         };
-        if self.matcher.as_ref().is_some_and(|m| !covered(m)) {
-            #[cfg(feature = "tracing")]
-            tracing::trace!(path, "tower-nextauth: not matched, passing through");
-            return true;
+        if let Some(m) = &self.matcher {
+            if !forms().any(|form| m.is_match(form)) {
+                #[cfg(feature = "tracing")]
+                tracing::trace!(path, "tower-nextauth: not matched, passing through");
+                return true;
+            }
         }
-        let skipped = self.skips(path);
+        let skipped = forms().all(|form| self.skips(form));
         #[cfg(feature = "tracing")]
         if skipped {
             tracing::trace!(path, "tower-nextauth: on the skip list, passing through");
@@ -92,7 +111,7 @@ impl Policy {
         skipped
     }
 
-    /// `withAuth`'s step 1: requests that pass without any session work (spec §3.2).
+    /// `withAuth`'s step 1: requests that pass without any session work (docs/compat.md#skip-list).
     fn skips(&self, path: &str) -> bool {
         let pathname = self.pathname(path);
         // `${basePath}${pathname}` is the request path itself, unless the path lacked the base.
@@ -119,15 +138,20 @@ impl Policy {
     }
 }
 
-/// `path` with every run of `/` reduced to one, as Next.js does (with a redirect) before routing.
-fn collapse_slashes(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        if !(c == '/' && out.ends_with('/')) {
-            out.push(c);
-        }
+/// The path before an enclosing axum `Router::nest` (or `nest_service`) stripped its prefix:
+/// axum's router stores it as `OriginalUri` before it routes.
+pub(crate) fn original_path(extensions: &http::Extensions) -> Option<&str> {
+    #[cfg(feature = "axum")]
+    {
+        extensions
+            .get::<axum::extract::OriginalUri>()
+            .map(|uri| uri.0.path())
     }
-    out
+    #[cfg(not(feature = "axum"))]
+    {
+        let _ = extensions;
+        None
+    }
 }
 
 pub(crate) struct Shared<A> {
@@ -144,6 +168,27 @@ pub(crate) struct Shared<A> {
 /// - Denied requests without a session get a `307` to the sign-in page with a `callbackUrl`, as
 ///   `withAuth` sends; denied requests *with* a session get a `403`.
 /// - The auth routes, the sign-in and error pages, `/_next` and `/favicon.ico` pass untouched.
+///
+/// # Which paths are covered
+/// The matcher and the skip list are decided in one place and fail closed: a path is checked in
+/// the form the client sent and in the form Next.js matches (`new URL()`'s pathname:
+/// percent-encoded, dot segments resolved, see [`Matcher::pathname`](crate::Matcher::pathname)),
+/// each also with runs of slashes collapsed. It is covered when the matcher covers any form, and
+/// skipped only when every form is on the skip list. Paths past
+/// [`Matcher::MAX_PATH_LEN`](crate::Matcher::MAX_PATH_LEN) are covered without running a pattern.
+///
+/// # Where the layer belongs
+/// Matcher sources are full paths, as in Next.js (`/admin/:path*`), so the layer must see the
+/// full path:
+/// - Around the whole app (`Router::layer`, or `ServiceBuilder` around the router): the path is
+///   the request's.
+/// - Inside `Router::nest("/admin", inner.layer(auth))`: axum strips `/admin` before the inner
+///   router runs. With the `axum` feature the layer matches on axum's `OriginalUri` (set by the
+///   outermost router before it routes), so `/admin/:path*` still covers `/admin/users`; the
+///   stripped path is checked too. Without the feature, such a layer sees `/users` only: put it
+///   outside `nest`, or write the sources relative to the nest.
+/// - Plain tower or hyper: there is no `OriginalUri`; whatever rewrites or strips the path
+///   before the layer decides what it sees, so put the layer outermost.
 ///
 /// ```
 /// use http::{header, Request, Response, StatusCode};

@@ -68,6 +68,7 @@ mod future;
 mod jwe;
 mod layer;
 mod matcher;
+mod pathname;
 mod reject;
 mod service;
 mod sessions;

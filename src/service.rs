@@ -209,7 +209,10 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let shared = &*self.shared;
-        if shared.policy.passes(req.uri().path()) {
+        if shared.policy.passes(
+            req.uri().path(),
+            crate::layer::original_path(req.extensions()),
+        ) {
             return ResponseFuture::future(self.inner.call(req));
         }
         let (mut parts, body) = req.into_parts();
@@ -241,7 +244,10 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        if self.shared.policy.passes(req.uri().path()) {
+        if self.shared.policy.passes(
+            req.uri().path(),
+            crate::layer::original_path(req.extensions()),
+        ) {
             return AsyncResponseFuture::calling(self.inner.call(req));
         }
         let (parts, body) = req.into_parts();

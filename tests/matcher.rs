@@ -11,6 +11,21 @@ use tower_nextauth::{AuthLayer, Format, Matcher};
 #[derive(Deserialize)]
 struct Table {
     configs: Vec<Config>,
+    urls: Urls,
+}
+
+/// Request paths as clients send them, parsed by Node's `new URL(path, "http://n")` as Next.js
+/// parses every request, and matched by Next on that pathname.
+#[derive(Deserialize)]
+struct Urls {
+    paths: Vec<Parsed>,
+    configs: Vec<Config>,
+}
+
+#[derive(Deserialize)]
+struct Parsed {
+    path: String,
+    pathname: String,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +77,98 @@ fn every_matcher_form_compiles_and_matches_like_next() {
             );
         }
     }
+}
+
+#[test]
+fn request_paths_are_parsed_like_new_url() {
+    let table = table();
+    let urls = &table.urls;
+    assert!(urls.paths.len() >= 70, "the table lost its parsed paths");
+    // The classes the table must keep: raw non-ASCII, control characters, encoded dot segments,
+    // backslashes.
+    for (class, present) in [
+        ("non-ASCII", urls.paths.iter().any(|p| !p.path.is_ascii())),
+        (
+            "controls",
+            urls.paths.iter().any(|p| p.path.bytes().any(|b| b < 0x20)),
+        ),
+        ("%2e", urls.paths.iter().any(|p| p.path.contains("%2e"))),
+        (
+            "backslash",
+            urls.paths.iter().any(|p| p.path.contains('\\')),
+        ),
+    ] {
+        assert!(present, "the table lost its {class} paths");
+    }
+    for parsed in &urls.paths {
+        assert_eq!(
+            Matcher::pathname(&parsed.path),
+            parsed.pathname,
+            "{:?}",
+            parsed.path
+        );
+    }
+}
+
+#[test]
+fn matches_like_next_on_the_parsed_pathname() {
+    let table = table();
+    assert!(table.urls.configs.len() >= 8);
+    for config in &table.urls.configs {
+        let m = Matcher::new(&config.sources).unwrap();
+        assert_eq!(
+            m.regexes().collect::<Vec<_>>(),
+            config.regexes,
+            "{:?}",
+            config.sources
+        );
+        for (path, expected) in &config.results {
+            assert_eq!(
+                m.is_match(&Matcher::pathname(path)),
+                *expected,
+                "{:?} on {path:?}",
+                config.sources
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_layer_covers_whatever_next_covers() {
+    // Every parsed path Next's matcher covers (and that is not on the skip list) is refused
+    // without a session, whether or not the raw path matches. Paths `http::Uri` refuses (controls,
+    // spaces, `<`) never reach a tower service.
+    let table = table();
+    let mut checked = 0;
+    for config in &table.urls.configs {
+        let layer = AuthLayer::builder()
+            .secret(SECRET)
+            .format(Format::V5)
+            .matcher(&config.sources)
+            .unwrap()
+            .build()
+            .unwrap();
+        for (path, expected) in &config.results {
+            let pathname = Matcher::pathname(path);
+            let skipped = ["/api/auth", "/_next", "/favicon.ico"]
+                .iter()
+                .any(|p| pathname == *p || pathname.starts_with(&format!("{p}/")));
+            if !*expected || skipped || path.parse::<http::Uri>().is_err() {
+                continue;
+            }
+            let status = get(&layer, path, &[]).await.status();
+            assert!(
+                status == StatusCode::TEMPORARY_REDIRECT || status == StatusCode::UNAUTHORIZED,
+                "{:?} on {path:?}: {status}",
+                config.sources
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 100,
+        "only {checked} covered paths reached the layer"
+    );
 }
 
 #[test]
