@@ -9,15 +9,52 @@ use http::HeaderMap;
 
 use crate::SessionError;
 
-/// Caps on what a request may carry as its session, checked while reading.
+/// Caps on what a request may carry as its session, checked before any decoding: the session
+/// cookie (all chunks together) and the `Authorization: Bearer` header.
+///
+/// ```
+/// use tower_nextauth::{AuthLayer, Limits};
+///
+/// let limits = Limits::default().max_bytes(16 * 1024).max_chunks(4);
+/// assert_eq!((limits.bytes(), limits.chunks()), (16 * 1024, 4));
+/// let layer = AuthLayer::builder()
+///     .secret("a-development-secret-of-32-bytes!")
+///     .limits(limits)
+///     .build()
+///     .unwrap();
+/// # let _ = layer;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Total bytes of session cookie values (all chunks together). Default 64 KiB: next-auth's
-    /// largest real cookies are a few chunks of ~3.9 KiB, and Node rejects request headers over
-    /// 16 KiB by default, so a Next.js app never writes more.
-    pub max_bytes: usize,
+    max_bytes: usize,
+    max_chunks: usize,
+}
+
+impl Limits {
+    /// Total bytes of session cookie values (all chunks together), and of the `Authorization`
+    /// header. Default 64 KiB: next-auth's largest real cookies are a few chunks of ~3.9 KiB,
+    /// and Node rejects request headers over 16 KiB by default, so a Next.js app never writes
+    /// more.
+    pub fn max_bytes(mut self, bytes: usize) -> Self {
+        self.max_bytes = bytes;
+        self
+    }
+
     /// Number of chunk cookies. Default 16.
-    pub max_chunks: usize,
+    pub fn max_chunks(mut self, chunks: usize) -> Self {
+        self.max_chunks = chunks;
+        self
+    }
+
+    /// The byte cap.
+    pub fn bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// The chunk cap.
+    pub fn chunks(&self) -> usize {
+        self.max_chunks
+    }
 }
 
 impl Default for Limits {
@@ -240,10 +277,7 @@ mod tests {
     fn limits_stop_reading() {
         let many: String = (0..17).map(|i| format!("s.{i}=a; ")).collect();
         assert_eq!(value(&many), Err(SessionError::Malformed));
-        let limits = Limits {
-            max_bytes: 3,
-            max_chunks: 16,
-        };
+        let limits = Limits::default().max_bytes(3);
         assert_eq!(
             read(&headers("s=abcd"), "s", limits),
             Err(SessionError::Malformed)
@@ -263,10 +297,7 @@ mod tests {
         assert_eq!(auth("Bearer %E0%A4%A"), None);
         assert_eq!(auth("Bearer %FF"), None);
         let mut h = HeaderMap::new();
-        let limits = Limits {
-            max_bytes: 10,
-            max_chunks: 16,
-        };
+        let limits = Limits::default().max_bytes(10);
         h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer 123"));
         assert_eq!(bearer(&h, limits).unwrap().as_deref(), Some("123"));
         h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer 1234"));

@@ -64,6 +64,7 @@ mod config;
 mod cookies;
 mod csrf;
 mod endpoint;
+mod error;
 mod future;
 mod jwe;
 mod layer;
@@ -82,10 +83,11 @@ pub mod jose;
 pub use authorize::{
     AsyncAuthorize, AsyncAuthorizeFn, Authorize, AuthorizeFn, Decision, DecisionFuture, HasToken,
 };
-pub use config::{Builder, ConfigError, Format};
+pub use config::{Builder, Format};
 pub use cookies::Limits;
 pub use csrf::{Csrf, CsrfError, CsrfToken};
 pub use endpoint::SessionEndpoint;
+pub use error::{ConfigError, EncodeError, SessionError};
 #[cfg(feature = "axum")]
 pub use extract::TokenRejection;
 pub use future::{AsyncResponseFuture, ResponseFuture};
@@ -93,54 +95,8 @@ pub use layer::{AsyncAuthLayer, AuthLayer, SkipMode};
 pub use matcher::{Matcher, MatcherError};
 pub use reject::{CallbackUrl, Client, DefaultRender, Rejection, Render, SignIn};
 pub use service::{AsyncAuthService, AuthService};
-pub use sessions::{Decoder, EncodeError, Sessions};
-pub use token::{Claims, Origin, Token};
-
-/// Why a request has no usable session. Deliberately coarse: no variant says which
-/// cryptographic check failed.
-///
-/// ```
-/// use tower_nextauth::SessionError;
-/// assert_eq!(SessionError::Undecryptable.as_str(), "undecryptable");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SessionError {
-    /// No session cookie and no `Authorization: Bearer` token.
-    Missing,
-    /// Not a token of any configured format: bad segments, base64, header, algorithm, sizes,
-    /// chunk set, or claims that are not a JSON object of the expected shape.
-    Malformed,
-    /// Authentication failed: wrong secret, unknown `kid`, tampered bytes or padding.
-    Undecryptable,
-    /// Outside its validity window: `exp` passed (or missing while required), or `nbf` in the
-    /// future, beyond the leeway.
-    Expired,
-    /// A valid token that `authorized` answered with
-    /// [`Decision::Unauthenticated`], say because it was revoked.
-    Revoked,
-}
-
-impl SessionError {
-    /// A stable, lowercase name: `no-session`, `malformed`, `undecryptable`, `expired` or `revoked`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionError::Missing => "no-session",
-            SessionError::Malformed => "malformed",
-            SessionError::Undecryptable => "undecryptable",
-            SessionError::Expired => "expired",
-            SessionError::Revoked => "revoked",
-        }
-    }
-}
-
-impl std::fmt::Display for SessionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::error::Error for SessionError {}
+pub use sessions::{Decoder, Sessions};
+pub use token::{Claims, Token, TokenSource};
 
 // Compiles the README's Rust example as a doc test, so the front page cannot rot.
 #[cfg(doctest)]

@@ -194,6 +194,7 @@ fn redirect(res: &mut Response<Bytes>, location: HeaderValue) {
 
 /// Whether `callbackUrl` is relative (`withAuth`) or absolute (v5 `auth()`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CallbackUrl {
     /// `callbackUrl=/path?query`, as next-auth v4's `withAuth` writes it.
     #[default]

@@ -72,7 +72,7 @@ impl<A> Shared<A> {
     {
         let unauthenticated = Rejection::Unauthenticated(match (prepared.error, &prepared.token) {
             (Some(error), _) => error,
-            (None, Some(_)) => SessionError::Revoked,
+            (None, Some(_)) => SessionError::Refused,
             (None, None) => SessionError::Missing,
         });
         let rejection = match decision {

@@ -9,9 +9,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::cookies::{self, Limits};
+use crate::error::{EncodeError, SessionError};
 use crate::jwe::{V4Key, V5Keys};
-use crate::token::{Origin, Validation};
-use crate::{Format, SessionError, Token};
+use crate::token::{TokenSource, Validation};
+use crate::{Format, Token};
 
 /// A custom token decoder: the counterpart of `withAuth`'s `jwt.decode` option.
 ///
@@ -161,7 +162,7 @@ impl Sessions {
         for source in &self.inner.sources {
             let result = match cookies::read(headers, &source.name, self.inner.limits) {
                 Ok(None) => continue,
-                Ok(Some(value)) => self.decode_with(&source.codec, &value, Origin::Cookie),
+                Ok(Some(value)) => self.decode_with(&source.codec, &value, TokenSource::Cookie),
                 Err(error) => Err(error),
             };
             match result {
@@ -183,7 +184,7 @@ impl Sessions {
         }
         match cookies::bearer(headers, self.inner.limits)? {
             Some(token) => self
-                .decode_origin(&token, Origin::Bearer)
+                .decode_from(&token, TokenSource::Bearer)
                 .map(|(token, payload)| Found {
                     token,
                     source: None,
@@ -198,21 +199,21 @@ impl Sessions {
     /// # Errors
     /// The reason the first format rejected it ([`SessionError::Missing`] for an empty string).
     pub fn decode<C: DeserializeOwned>(&self, token: &str) -> Result<Token<C>, SessionError> {
-        self.decode_origin(token, Origin::Cookie)
+        self.decode_from(token, TokenSource::Cookie)
             .map(|(token, _)| token)
     }
 
-    fn decode_origin<C: DeserializeOwned>(
+    fn decode_from<C: DeserializeOwned>(
         &self,
         token: &str,
-        origin: Origin,
+        source: TokenSource,
     ) -> Result<(Token<C>, Vec<u8>), SessionError> {
         if token.is_empty() {
             return Err(SessionError::Missing);
         }
         let mut telling = None;
-        for source in &self.inner.sources {
-            match self.decode_with(&source.codec, token, origin) {
+        for cookie in &self.inner.sources {
+            match self.decode_with(&cookie.codec, token, source) {
                 Ok(token) => return Ok(token),
                 Err(error) => keep_most_telling(&mut telling, error),
             }
@@ -224,14 +225,14 @@ impl Sessions {
         &self,
         codec: &Codec,
         token: &str,
-        origin: Origin,
+        source: TokenSource,
     ) -> Result<(Token<C>, Vec<u8>), SessionError> {
         let payload = codec.decrypt(token)?;
         let (claims, times) = self
             .inner
             .validation
             .parse(&payload, (self.inner.clock)())?;
-        Ok((Token::new(claims, times, codec.format(), origin), payload))
+        Ok((Token::new(claims, times, codec.format(), source), payload))
     }
 
     /// Encodes `claims` as a session token in the first configured format, adding `iat`, `exp`
@@ -251,9 +252,9 @@ impl Sessions {
         claims: &T,
     ) -> Result<String, EncodeError> {
         let serde_json::Value::Object(mut map) =
-            serde_json::to_value(claims).map_err(|_| EncodeError(()))?
+            serde_json::to_value(claims).map_err(|_| EncodeError::new())?
         else {
-            return Err(EncodeError(()));
+            return Err(EncodeError::new());
         };
         let now = (self.inner.clock)();
         // Existing members keep their position (serde_json's map preserves insertion order
@@ -261,11 +262,11 @@ impl Sessions {
         map.insert("iat".into(), now.into());
         map.insert("exp".into(), now.saturating_add(self.inner.max_age).into());
         map.insert("jti".into(), uuid_v4().into());
-        let payload = serde_json::to_vec(&map).map_err(|_| EncodeError(()))?;
+        let payload = serde_json::to_vec(&map).map_err(|_| EncodeError::new())?;
         match &source.codec {
             Codec::V4(key) => Ok(key.encrypt(&payload)),
             Codec::V5(keys) => Ok(keys.encrypt(&payload)),
-            Codec::Custom(_) => Err(EncodeError(())),
+            Codec::Custom(_) => Err(EncodeError::new()),
         }
     }
 
@@ -467,18 +468,6 @@ pub(crate) struct Found<'s, C> {
     pub(crate) source: Option<&'s Source>,
     pub(crate) payload: Vec<u8>,
 }
-
-/// Claims that cannot become a session token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EncodeError(());
-
-impl fmt::Display for EncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("claims must serialize to a JSON object, and the format must be v4 or v5")
-    }
-}
-
-impl std::error::Error for EncodeError {}
 
 /// A random (version 4) UUID from the OS CSPRNG, like `crypto.randomUUID()`.
 fn uuid_v4() -> String {

@@ -12,8 +12,18 @@ use crate::{Format, SessionError};
 pub type Claims = serde_json::Map<String, serde_json::Value>;
 
 /// Where a session token was found.
+///
+/// ```
+/// use tower_nextauth::{AuthLayer, Format, Token, TokenSource};
+///
+/// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").format(Format::V4).build().unwrap();
+/// let jwe = layer.sessions().encode(&serde_json::json!({})).unwrap();
+/// let token: Token = layer.sessions().decode(&jwe).unwrap();
+/// assert_eq!(token.source(), TokenSource::Cookie);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
+#[non_exhaustive]
+pub enum TokenSource {
     /// A session cookie (possibly reassembled from chunks).
     Cookie,
     /// The `Authorization: Bearer` fallback, used only when no session cookie was sent.
@@ -55,7 +65,7 @@ pub struct Token<C = Claims> {
     exp: Option<i64>,
     iat: Option<i64>,
     format: Option<Format>,
-    origin: Origin,
+    source: TokenSource,
 }
 
 impl<C> Token<C> {
@@ -85,18 +95,23 @@ impl<C> Token<C> {
     }
 
     /// Whether the token came from a cookie or from the `Authorization` header.
-    pub fn origin(&self) -> Origin {
-        self.origin
+    pub fn source(&self) -> TokenSource {
+        self.source
     }
 
-    pub(crate) fn new(claims: C, times: Times, format: Option<Format>, origin: Origin) -> Self {
+    pub(crate) fn new(
+        claims: C,
+        times: Times,
+        format: Option<Format>,
+        source: TokenSource,
+    ) -> Self {
         Self {
             claims,
             // `as` saturates: a claim past the i64 range reads as i64::MIN / i64::MAX.
             exp: times.exp.map(|v| v.floor() as i64),
             iat: times.iat.map(|v| v.floor() as i64),
             format,
-            origin,
+            source,
         }
     }
 }
@@ -114,7 +129,7 @@ impl<C> fmt::Debug for Token<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Token")
             .field("format", &self.format)
-            .field("origin", &self.origin)
+            .field("source", &self.source)
             .field("exp", &self.exp)
             .field("iat", &self.iat)
             .field("claims", &"REDACTED")
@@ -236,7 +251,7 @@ mod tests {
         let (claims, times) = V
             .parse::<Claims>(br#"{"accessToken":"very-secret"}"#, 0)
             .unwrap();
-        let token = Token::new(claims, times, None, Origin::Cookie);
+        let token = Token::new(claims, times, None, TokenSource::Cookie);
         assert!(!format!("{token:?}").contains("very-secret"));
     }
 }

@@ -237,10 +237,7 @@ fn oversized_and_overchunked_cookies_stop_early() {
         .secret(SECRET)
         .format(Format::V4)
         .clock(|| NOW)
-        .limits(Limits {
-            max_bytes: 100,
-            max_chunks: 2,
-        })
+        .limits(Limits::default().max_bytes(100).max_chunks(2))
         .build()
         .unwrap();
     let token = tight.sessions().encode(&json!({"name": "Ada"})).unwrap();

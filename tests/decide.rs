@@ -83,7 +83,7 @@ async fn each_decision_kind_renders_as_documented() {
     assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);
     assert_eq!(
         rejection(&res),
-        Some(Rejection::Unauthenticated(SessionError::Revoked))
+        Some(Rejection::Unauthenticated(SessionError::Refused))
     );
     assert_eq!(
         location(&res),
@@ -409,7 +409,7 @@ async fn async_authorized_checks_a_revocation_list() {
     assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);
     assert_eq!(
         res.extensions().get::<Rejection>(),
-        Some(&Rejection::Unauthenticated(SessionError::Revoked))
+        Some(&Rejection::Unauthenticated(SessionError::Refused))
     );
 
     // Skipped paths never run the predicate.

@@ -63,6 +63,7 @@ fn fmt(format: Format) -> &'static str {
     match format {
         Format::V4 => "v4",
         Format::V5 => "v5",
+        other => unreachable!("no interop peer for {other:?}"),
     }
 }
 

@@ -227,6 +227,7 @@ fn tokens_issued_in_rust_pass_next_auth_sign_out() {
         let refused = match setup.format {
             Format::V4 => location.ends_with("/api/auth/signout?csrf=true"),
             Format::V5 => location.ends_with("/api/auth/signin?error=MissingCSRF"),
+            other => unreachable!("no CSRF setup for {other:?}"),
         };
         assert!(refused, "{label}: control was not refused: {bad}");
         assert!(

@@ -157,7 +157,7 @@ fn bearer_jwt_flows_through_the_layer() {
     headers.insert("authorization", HeaderValue::from_str(&bearer).unwrap());
     let token: Token = s.read(&headers).unwrap();
     assert_eq!(token["name"], "Zoë");
-    assert_eq!(token.origin(), tower_nextauth::Origin::Bearer);
+    assert_eq!(token.source(), tower_nextauth::TokenSource::Bearer);
 }
 
 #[test]

@@ -1,26 +1,28 @@
 //! Configuration: secrets, formats, cookie names, URLs, and loading them from the environment as
 //! next-auth does (`NEXTAUTH_SECRET`, `AUTH_SECRET`, `AUTH_SECRET_1..3`, `NEXTAUTH_URL`, `AUTH_URL`).
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http::Uri;
-
 use crate::cookies::Limits;
+use crate::error::ConfigError;
 use crate::jwe::{V4Key, V5Keys};
 use crate::layer::{AuthLayer, Policy, SkipMode};
 use crate::reject::{CallbackUrl, DefaultRender};
 use crate::sessions::{Clock, Codec, Decoder, Inner, Source};
+
+mod env;
 use crate::token::Validation;
 use crate::Sessions;
+use env::{Env, Secret, Url};
 
 /// next-auth's `DEFAULT_MAX_AGE`: 30 days.
 const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// A session token format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Format {
     /// NextAuth.js v4 (`next-auth@4`): `dir` + `A256GCM`, cookie `next-auth.session-token`.
     V4,
@@ -71,171 +73,6 @@ fn valid_domain(domain: &str) -> bool {
                 && bytes[0] != b'-'
                 && bytes[bytes.len() - 1] != b'-'
         })
-}
-
-/// A configuration the layer refuses to start with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// No secret, or an empty one, while a built-in format needs one. next-auth would start and
-    /// redirect every request to `?error=Configuration`; we fail before serving anything.
-    MissingSecret,
-    /// `NEXTAUTH_URL`/`AUTH_URL` (or [`Builder::url`]) is not an absolute `http`/`https` URL
-    /// with a host. `from` says where the value came from (`NEXTAUTH_URL`, `AUTH_URL` or
-    /// `Builder::url`); `value` is the value as given, with any user info replaced by `***`.
-    InvalidUrl {
-        /// Where the value came from.
-        from: &'static str,
-        /// The value, with user info redacted.
-        value: String,
-    },
-    /// A matcher source Next.js would refuse too.
-    InvalidMatcher(crate::MatcherError),
-    /// A base path or page that is not a path beginning with `/`.
-    InvalidPath(&'static str),
-    /// A cookie name that cannot appear in a `Cookie` header.
-    InvalidCookieName,
-    /// A cookie `Domain` that `cookie.serialize` would refuse (a host name such as
-    /// `example.com` or `.example.com`); the value is named.
-    InvalidCookieDomain(String),
-    /// A `__Host-` cookie name with a `Domain`: browsers drop such cookies, since the prefix
-    /// requires `Secure`, `Path=/` and no `Domain`.
-    HostPrefixWithDomain {
-        /// The cookie name.
-        name: String,
-        /// The configured domain.
-        domain: String,
-    },
-    /// No format to read.
-    NoFormat,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::MissingSecret => f.write_str(
-                "no session secret: set NEXTAUTH_SECRET or AUTH_SECRET, or call Builder::secret",
-            ),
-            ConfigError::InvalidUrl { from, value } => write!(
-                f,
-                "{from} must be an absolute http:// or https:// URL with a host, got {value:?}"
-            ),
-            ConfigError::InvalidPath(what) => write!(f, "{what} must be a path starting with '/'"),
-            ConfigError::InvalidCookieName => f.write_str("invalid session cookie name"),
-            ConfigError::InvalidCookieDomain(domain) => {
-                write!(f, "invalid cookie domain {domain:?}: expected a host name such as \"example.com\"")
-            }
-            ConfigError::HostPrefixWithDomain { name, domain } => write!(
-                f,
-                "the cookie {name:?} has the __Host- prefix, which forbids a Domain, but the domain {domain:?} is configured"
-            ),
-            ConfigError::InvalidMatcher(error) => error.fmt(f),
-            ConfigError::NoFormat => f.write_str("at least one session format is required"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-/// Secret bytes; `Debug` never prints them.
-#[derive(Clone, PartialEq, Eq)]
-struct Secret(Vec<u8>);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(REDACTED)")
-    }
-}
-
-/// The environment as next-auth reads it, captured by [`Builder::from_env`].
-#[derive(Clone, Default)]
-struct Env {
-    nextauth_secret: Option<String>,
-    auth_secret: Option<String>,
-    numbered: [Option<String>; 3],
-    nextauth_url: Option<String>,
-    auth_url: Option<String>,
-    vercel: bool,
-}
-
-/// The parts of `NEXTAUTH_URL` the middleware uses (next-auth's `parseUrl`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Url {
-    https: bool,
-    origin: String,
-    path: String,
-}
-
-impl Url {
-    /// next-auth's `parseUrl`, stricter: a value without a scheme gets `https://` as upstream
-    /// does (next-auth@4.24.15 utils/parse-url.js), but any other scheme (`ftp:`, `javascript:`),
-    /// user info, or a missing host is refused instead of being read as a host name.
-    fn parse(raw: &str, from: &'static str) -> Result<Self, ConfigError> {
-        let invalid = || ConfigError::InvalidUrl {
-            from,
-            value: redact_userinfo(raw),
-        };
-        let with_scheme = if has_scheme(raw) {
-            Cow::Borrowed(raw)
-        } else {
-            Cow::Owned(format!("https://{raw}"))
-        };
-        let uri: Uri = with_scheme.parse().map_err(|_| invalid())?;
-        let https = match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
-            Some("https") => true,
-            Some("http") => false,
-            _ => return Err(invalid()),
-        };
-        let authority = uri.authority().ok_or_else(invalid)?;
-        if authority.host().is_empty() || authority.as_str().contains('@') {
-            return Err(invalid());
-        }
-        let path = match uri.path().trim_end_matches('/') {
-            "" => "/api/auth".to_owned(),
-            path => path.to_owned(),
-        };
-        Ok(Self {
-            https,
-            // `new URL(..).origin` lowercases the host.
-            origin: format!(
-                "{}://{}",
-                if https { "https" } else { "http" },
-                authority.as_str().to_ascii_lowercase()
-            ),
-            path,
-        })
-    }
-}
-
-/// Whether `raw` starts with a URL scheme (`https:`, `ftp:`, `javascript:`) rather than a host,
-/// optionally with a port (`localhost:3000`, `[::1]:8080`).
-fn has_scheme(raw: &str) -> bool {
-    let head = raw.split(['/', '?', '#']).next().unwrap_or_default();
-    if head.starts_with('[') {
-        return false;
-    }
-    match head.rsplit_once(':') {
-        Some((_, port)) => port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()),
-        None => false,
-    }
-}
-
-/// `raw` with the user info of its authority (`user:password@`) replaced by `***`, for messages.
-fn redact_userinfo(raw: &str) -> String {
-    let authority_start = if !has_scheme(raw) {
-        0
-    } else {
-        match raw.split_once(':') {
-            Some((scheme, rest)) if rest.starts_with("//") => scheme.len() + 3,
-            _ => return raw.to_owned(),
-        }
-    };
-    let rest = &raw[authority_start..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}***{}", &raw[..authority_start], &rest[at..]),
-        None => raw.to_owned(),
-    }
 }
 
 /// Builds an [`AuthLayer`]. Keys are derived once, in [`build`](Builder::build).
@@ -371,20 +208,8 @@ impl Builder {
     /// );
     /// ```
     pub fn from_env_vars(var: impl Fn(&str) -> Option<String>) -> Self {
-        let get = |name: &str| var(name).filter(|v| !v.is_empty());
         Self {
-            env: Env {
-                nextauth_secret: get("NEXTAUTH_SECRET"),
-                auth_secret: get("AUTH_SECRET"),
-                numbered: [
-                    get("AUTH_SECRET_1"),
-                    get("AUTH_SECRET_2"),
-                    get("AUTH_SECRET_3"),
-                ],
-                nextauth_url: get("NEXTAUTH_URL"),
-                auth_url: get("AUTH_URL"),
-                vercel: get("VERCEL").is_some(),
-            },
+            env: Env::read(var),
             ..Self::default()
         }
     }
@@ -640,14 +465,7 @@ impl Builder {
     pub fn build(self) -> Result<AuthLayer, ConfigError> {
         let primary = *self.formats.first().ok_or(ConfigError::NoFormat)?;
         let env = &self.env;
-        let nextauth_url = env.nextauth_url.as_ref().map(|v| ("NEXTAUTH_URL", v));
-        let auth_url = env.auth_url.as_ref().map(|v| ("AUTH_URL", v));
-        // next-auth v4 reads NEXTAUTH_URL only (next-auth@4.24.15 next/middleware.js); v5 falls
-        // back to it (next-auth@5.0.0-beta.32 lib/env.js).
-        let env_url = match primary {
-            Format::V4 => nextauth_url,
-            Format::V5 => auth_url.or(nextauth_url),
-        };
+        let env_url = env.url(primary);
         let url = match (self.url, env_url) {
             (Some(url), _) => Some(url),
             (None, Some((from, raw))) => Some(Url::parse(raw, from)?),
@@ -700,7 +518,7 @@ impl Builder {
             primary,
             self.secrets
                 .clone()
-                .unwrap_or_else(|| env_secrets(env, primary))
+                .unwrap_or_else(|| env.secrets(primary))
                 .into_iter()
                 .map(|s| s.0),
             secure,
@@ -718,7 +536,7 @@ impl Builder {
             None => {
                 let secrets = match self.secrets {
                     Some(secrets) => secrets,
-                    None => env_secrets(env, primary),
+                    None => env.secrets(primary),
                 };
                 if secrets.is_empty() || secrets.iter().any(|s| s.0.is_empty()) {
                     return Err(ConfigError::MissingSecret);
@@ -834,26 +652,6 @@ fn cookie_names(
     Ok(names)
 }
 
-fn env_secrets(env: &Env, primary: Format) -> Vec<Secret> {
-    let single = match primary {
-        Format::V4 => env.nextauth_secret.as_ref().or(env.auth_secret.as_ref()),
-        Format::V5 => env.auth_secret.as_ref().or(env.nextauth_secret.as_ref()),
-    };
-    match single {
-        Some(secret) => vec![Secret(secret.as_bytes().to_vec())],
-        // next-auth v5 only reads the numbered secrets when AUTH_SECRET is unset, and unshifts
-        // them, so AUTH_SECRET_3 ends up first and encrypts (@auth/core@0.41.3 lib/utils/env.js).
-        None if primary == Format::V5 => env
-            .numbered
-            .iter()
-            .rev()
-            .flatten()
-            .map(|s| Secret(s.as_bytes().to_vec()))
-            .collect(),
-        None => Vec::new(),
-    }
-}
-
 /// A duration in whole seconds as the `i64` the time claims use, saturating rather than
 /// wrapping for durations past `i64::MAX` seconds.
 fn whole_seconds(duration: Duration) -> i64 {
@@ -911,6 +709,27 @@ mod tests {
     }
 
     #[test]
+    fn invalid_urls_from_the_environment_or_the_builder_name_their_source() {
+        let error = env(&[("AUTH_SECRET", "s"), ("AUTH_URL", "ftp://files")])
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            error,
+            ConfigError::InvalidUrl {
+                from: "AUTH_URL",
+                value: "ftp://files".into()
+            }
+        );
+        assert_eq!(
+            Builder::new().url("javascript:alert(1)").unwrap_err(),
+            ConfigError::InvalidUrl {
+                from: "Builder::url",
+                value: "javascript:alert(1)".into()
+            }
+        );
+    }
+
+    #[test]
     fn v4_reads_nextauth_url_only_and_v5_falls_back_to_it() {
         let vars = &[
             ("AUTH_SECRET", "s"),
@@ -944,119 +763,6 @@ mod tests {
                 ("NEXTAUTH_URL", "http://localhost:3000")
             ])),
             ["next-auth.session-token"]
-        );
-    }
-
-    #[test]
-    fn numbered_secrets_only_without_auth_secret() {
-        assert_eq!(
-            env_secrets(
-                &env(&[("AUTH_SECRET_1", "one"), ("AUTH_SECRET_3", "three")]).env,
-                Format::V5
-            ),
-            [Secret(b"three".to_vec()), Secret(b"one".to_vec())]
-        );
-        assert_eq!(
-            env_secrets(
-                &env(&[("AUTH_SECRET", "main"), ("AUTH_SECRET_1", "one")]).env,
-                Format::V5
-            ),
-            [Secret(b"main".to_vec())]
-        );
-        assert_eq!(
-            env_secrets(
-                &env(&[("AUTH_SECRET", "a"), ("NEXTAUTH_SECRET", "n")]).env,
-                Format::V4
-            ),
-            [Secret(b"n".to_vec())]
-        );
-    }
-
-    #[test]
-    fn url_parsing_follows_parse_url() {
-        let url = Url::parse("example.com/custom/auth/", "NEXTAUTH_URL").unwrap();
-        assert_eq!(
-            url,
-            Url {
-                https: true,
-                origin: "https://example.com".into(),
-                path: "/custom/auth".into()
-            }
-        );
-        assert_eq!(
-            Url::parse("http://localhost:3000", "AUTH_URL")
-                .unwrap()
-                .path,
-            "/api/auth"
-        );
-        assert_eq!(
-            Url::parse("localhost:3000/custom", "AUTH_URL").unwrap(),
-            Url {
-                https: true,
-                origin: "https://localhost:3000".into(),
-                path: "/custom".into()
-            }
-        );
-        assert_eq!(
-            Url::parse("example.com/r?to=http://x", "AUTH_URL")
-                .unwrap()
-                .origin,
-            "https://example.com"
-        );
-        assert_eq!(
-            Url::parse("HTTP://App.Example.COM:8080/", "AUTH_URL")
-                .unwrap()
-                .origin,
-            "http://app.example.com:8080"
-        );
-        let invalid = |raw: &str| Url::parse(raw, "AUTH_URL").unwrap_err();
-        for raw in [
-            "http://",
-            "https://exa mple.com",
-            "ftp://x",
-            "javascript:alert(1)",
-            "mailto:a@example.com",
-            "data:text/html,hi",
-            "file:///etc/passwd",
-            "https://",
-            "https:///path",
-            "//example.com",
-        ] {
-            assert_eq!(
-                invalid(raw),
-                ConfigError::InvalidUrl {
-                    from: "AUTH_URL",
-                    value: raw.into()
-                },
-                "{raw}"
-            );
-        }
-    }
-
-    #[test]
-    fn invalid_urls_name_the_value_and_its_source_without_credentials() {
-        let error = Url::parse("https://admin:hunter2@example.com/x", "NEXTAUTH_URL").unwrap_err();
-        let message = error.to_string();
-        assert_eq!(
-            message,
-            "NEXTAUTH_URL must be an absolute http:// or https:// URL with a host, got \"https://***@example.com/x\""
-        );
-        let error = env(&[("AUTH_SECRET", "s"), ("AUTH_URL", "ftp://files")])
-            .build()
-            .unwrap_err();
-        assert_eq!(
-            error,
-            ConfigError::InvalidUrl {
-                from: "AUTH_URL",
-                value: "ftp://files".into()
-            }
-        );
-        assert_eq!(
-            Builder::new().url("javascript:alert(1)").unwrap_err(),
-            ConfigError::InvalidUrl {
-                from: "Builder::url",
-                value: "javascript:alert(1)".into()
-            }
         );
     }
 
