@@ -16,8 +16,8 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceBuilder;
 use tower_nextauth::{Builder, Token};
@@ -78,7 +78,8 @@ async fn main() {
         let io = TokioIo::new(stream);
         let auth = auth.clone();
         tokio::spawn(async move {
-            let builder = auto::Builder::new(TokioExecutor::new());
+            // HTTP/1.1 only (wrk speaks nothing else), so the examples need no h2.
+            let builder = http1::Builder::new();
             let result = if with_auth {
                 let svc = ServiceBuilder::new().layer(auth).service_fn(hello);
                 builder

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Runs every test, installing what the interop and browser tests need first:
-# the real next-auth@4 / @auth/core (interop/), playwright-core (e2e/) and Debian's Chromium.
+# Runs every test, installing what the external tests need first: the real next-auth@4 /
+# @auth/core (interop/), playwright-core (e2e/) and Debian's Chromium.
+#
+# `cargo test --all-features` runs the unit tests, the doc tests and both test binaries:
+# `tests/it` (offline; `cargo test --test it` alone needs neither Node nor Chromium) and
+# `tests/external` (Node and Chromium). Extra arguments are passed on to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if ! command -v npm >/dev/null; then
+  echo "npm is missing: install Node.js 20 or later (the external tests run the real next-auth)" >&2
+  exit 1
+fi
 if [ ! -x /usr/bin/chromium ]; then
   echo "installing Debian's chromium for the browser test" >&2
   sudo_="" ; [ "$(id -u)" -eq 0 ] || sudo_="sudo"

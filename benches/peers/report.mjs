@@ -1,5 +1,5 @@
 // Prints the peer table with ratios: our figures are criterion medians (Cookie header to a JSON
-// map, `cargo bench --bench decode`), plus the `inspect` batch figure at ~270 B.
+// map, `cargo bench -p tower-nextauth-benches --bench decode`), plus the `inspect` batch figure at ~270 B.
 //   node report.mjs results.json <target/criterion>     (also adds our medians to results.json)
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import os from "node:os";
@@ -8,7 +8,7 @@ const [input, criterion] = process.argv.slice(2);
 const data = JSON.parse(readFileSync(input, "utf8"));
 const median = (group, bench) => {
   const file = `${criterion}/${group}/${bench}/new/estimates.json`;
-  if (!existsSync(file)) throw new Error(`missing criterion result ${file}: run cargo bench --bench decode`);
+  if (!existsSync(file)) throw new Error(`missing criterion result ${file}: run cargo bench -p tower-nextauth-benches --bench decode`);
   return JSON.parse(readFileSync(file, "utf8")).median.point_estimate / 1000;
 };
 for (const r of data.results) {

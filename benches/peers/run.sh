@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
 npm ci --no-audit --no-fund >/dev/null
-(cd "$root" && cargo build -q --release --example inspect && cargo bench -q --bench decode -- 'decode/|scaling/' >/dev/null 2>&1)
+(cd "$root" && cargo build -q --release --example inspect && cargo bench -q -p tower-nextauth-benches --bench decode -- 'decode/|scaling/' >/dev/null 2>&1)
 node peers.mjs "$root/target/release/examples/inspect" results.json
 node report.mjs results.json "$root/target/criterion"
 node chart.mjs results.json scaling.svg

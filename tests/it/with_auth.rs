@@ -1,25 +1,14 @@
 //! Every `withAuth` branch (next-auth@4.24.15 next/middleware.js; docs/compat.md#with-auth),
 //! through `oneshot` on the real layer.
 
-mod common;
-
-use common::{get, location, NOW, SECRET};
 use http::StatusCode;
 use serde_json::json;
 use tower_nextauth::{AuthLayer, Builder, Format, Rejection, SessionError, SkipMode};
 
-fn v4() -> Builder {
-    AuthLayer::builder()
-        .secret(SECRET)
-        .format(Format::V4)
-        .clock(|| NOW)
-}
+use crate::support::{builder, get, location, session_cookie, NOW};
 
-fn session_cookie(layer: &AuthLayer, claims: serde_json::Value) -> String {
-    format!(
-        "next-auth.session-token={}",
-        layer.sessions().encode(&claims).unwrap()
-    )
+fn v4() -> Builder {
+    builder(Format::V4)
 }
 
 #[tokio::test]

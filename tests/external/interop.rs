@@ -5,25 +5,20 @@
 //! - our chunked `Set-Cookie` bytes and sign-out lists equal theirs for the same input;
 //! - our session endpoint answers what their session route answers.
 
-mod common;
-
-use http::{HeaderMap, HeaderValue};
+use http::HeaderMap;
 use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use tower_nextauth::{AuthLayer, Claims, Format, Token};
 
+use crate::support::{
+    cookie_headers as headers, echo, fmt, interop_batch, pair, session_cookie_name as name, strings,
+};
+
 /// Sends a batch of requests to the libraries and returns their answers, in order.
 fn peer(requests: &[Value]) -> Vec<Value> {
-    let stdout = common::interop_node(
-        "peer.mjs",
-        &[],
-        Value::from(requests.to_vec()).to_string().as_bytes(),
-    );
-    let answers: Vec<Value> = serde_json::from_slice(&stdout).unwrap();
-    assert_eq!(answers.len(), requests.len());
-    answers
+    interop_batch("peer.mjs", requests)
 }
 
 fn secret(rng: &mut impl Rng) -> String {
@@ -50,23 +45,6 @@ fn payload(rng: &mut impl Rng, large: bool) -> Value {
     p
 }
 
-fn name(format: Format, secure: bool) -> String {
-    let base = format.cookie_name();
-    if secure {
-        format!("__Secure-{base}")
-    } else {
-        base.to_owned()
-    }
-}
-
-fn fmt(format: Format) -> &'static str {
-    match format {
-        Format::V4 => "v4",
-        Format::V5 => "v5",
-        other => unreachable!("no interop peer for {other:?}"),
-    }
-}
-
 fn layer(format: Format, secrets: &[&str], secure: bool) -> AuthLayer {
     AuthLayer::builder()
         .secrets(secrets)
@@ -79,8 +57,7 @@ fn layer(format: Format, secrets: &[&str], secure: bool) -> AuthLayer {
 /// The `Cookie` header a browser sends back after applying `set_cookie` to `jar`.
 fn browser_apply(jar: &mut Vec<(String, String)>, set_cookie: &[String]) -> String {
     for line in set_cookie {
-        let pair = line.split(';').next().unwrap();
-        let (name, value) = pair.split_once('=').unwrap();
+        let (name, value) = pair(line).split_once('=').unwrap();
         jar.retain(|(n, _)| n != name);
         if !line.contains("Max-Age=0") {
             jar.push((name.to_owned(), value.to_owned()));
@@ -90,19 +67,6 @@ fn browser_apply(jar: &mut Vec<(String, String)>, set_cookie: &[String]) -> Stri
         .map(|(n, v)| format!("{n}={v}"))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-fn headers(cookie: &str) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert("cookie", HeaderValue::from_str(cookie).unwrap());
-    h
-}
-
-fn strings(values: Vec<HeaderValue>) -> Vec<String> {
-    values
-        .into_iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
 }
 
 #[test]
@@ -238,7 +202,7 @@ async fn their_session_store_sets_read_in_our_layer_and_equal_ours_byte_for_byte
                 // Their set, applied by a browser to the old jar, reads in our layer.
                 let mut jar = request_cookies.clone();
                 let cookie = browser_apply(&mut jar, &theirs);
-                let svc = tower::Layer::layer(&ours, tower::service_fn(common::echo));
+                let svc = tower::Layer::layer(&ours, tower::service_fn(echo));
                 let req = http::Request::get("/dashboard")
                     .header("cookie", cookie)
                     .body(String::new())

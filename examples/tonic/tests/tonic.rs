@@ -1,18 +1,19 @@
 //! A real tonic server and client on loopback, with `AuthLayer` in between.
 
 #[allow(dead_code)]
-#[path = "../examples/tonic.rs"]
+#[path = "../src/main.rs"]
 mod example;
 
-mod common;
-
-use common::{NOW, SECRET};
 use example::{SessionService, WhoAmIReply, WhoAmIRequest};
 use serde_json::json;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Server};
 use tonic::{Code, Request};
 use tower_nextauth::{AuthLayer, Format};
+
+const SECRET: &str = "integration-test-secret-0123456789abcdef";
+/// A fixed "now": 2026-11-01T00:00:00Z.
+const NOW: i64 = 1_793_491_200;
 
 async fn serve() -> (String, AuthLayer) {
     let builder = || {

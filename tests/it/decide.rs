@@ -1,15 +1,12 @@
 //! Deciding and rejecting: every decision kind, every client kind, async `authorized`, and
 //! `callbackUrl` safety against hostile request targets.
 
-mod common;
-
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use common::{echo, get, location, NOW, SECRET};
 use http::{HeaderValue, Request, Response, StatusCode};
 use serde_json::json;
 use tower::{Layer, Service, ServiceExt};
@@ -17,23 +14,16 @@ use tower_nextauth::{
     AuthLayer, Builder, CallbackUrl, Decision, Format, Rejection, SessionError, Token,
 };
 
+#[cfg(feature = "tracing")]
+use crate::support::SECRET;
+use crate::support::{builder, echo, get, location, rejection, session_cookie};
+
 fn v5() -> Builder {
-    AuthLayer::builder()
-        .secret(SECRET)
-        .format(Format::V5)
-        .clock(|| NOW)
+    builder(Format::V5)
 }
 
 fn cookie(layer: &AuthLayer, role: &str) -> String {
-    let jwe = layer
-        .sessions()
-        .encode(&json!({"name": "Ada", "role": role}))
-        .unwrap();
-    format!("authjs.session-token={jwe}")
-}
-
-fn rejection(res: &Response<String>) -> Option<Rejection> {
-    res.extensions().get::<Rejection>().copied()
+    session_cookie(layer, json!({"name": "Ada", "role": role}))
 }
 
 #[tokio::test]

@@ -1,18 +1,16 @@
 //! Middleware-bypass classes (SECURITY.md): no request header and no spelling of a protected
 //! path reaches a protected axum handler without a session. Each variant is sent to the same
 //! router with and without the layer: whatever the router would serve, the layer must guard.
-#![cfg(feature = "axum")]
-
-mod common;
 
 use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
-use common::{NOW, SECRET};
 use http::{Request, StatusCode};
 use serde_json::json;
 use tower::ServiceExt;
 use tower_nextauth::{AuthLayer, Format};
+
+use crate::support::{builder, route, session_cookie, skipped};
 
 /// Handlers that do *not* check the token themselves: the layer is their only guard.
 fn router() -> Router {
@@ -26,31 +24,17 @@ fn router() -> Router {
 }
 
 fn guarded() -> (Router, String) {
-    let auth = AuthLayer::builder()
-        .secret(SECRET)
-        .format(Format::V5)
-        .clock(|| NOW)
+    let auth = builder(Format::V5)
         .matcher(["/dashboard/:path*", "/admin/:path*", "/api/me"])
         .unwrap()
         .build()
         .unwrap();
-    let cookie = format!(
-        "authjs.session-token={}",
-        auth.sessions().encode(&json!({"name": "Ada"})).unwrap()
-    );
+    let cookie = session_cookie(&auth, json!({"name": "Ada"}));
     (router().layer(auth), cookie)
 }
 
 async fn status(app: &Router, target: &str, headers: &[(&str, &str)]) -> StatusCode {
-    let mut req = Request::get(target);
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    app.clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap()
-        .status()
+    route(app, target, headers).await.status()
 }
 
 /// Spellings of protected paths: case, trailing and doubled slashes, dot segments, percent
@@ -404,18 +388,12 @@ async fn send(addr: SocketAddr, target: &[u8], cookie: Option<&str>) -> (u16, St
 }
 
 fn layer(sources: &[&str]) -> (AuthLayer, String) {
-    let auth = AuthLayer::builder()
-        .secret(SECRET)
-        .format(Format::V5)
-        .clock(|| NOW)
+    let auth = builder(Format::V5)
         .matcher(sources)
         .unwrap()
         .build()
         .unwrap();
-    let cookie = format!(
-        "authjs.session-token={}",
-        auth.sessions().encode(&json!({"name": "Ada"})).unwrap()
-    );
+    let cookie = session_cookie(&auth, json!({"name": "Ada"}));
     (auth, cookie)
 }
 
@@ -423,10 +401,7 @@ fn layer(sources: &[&str]) -> (AuthLayer, String) {
 fn next_protects(m: &Matcher, target: &str) -> bool {
     let path = target.split('?').next().unwrap();
     let pathname = Matcher::pathname(path);
-    let skipped = ["/api/auth", "/_next", "/favicon.ico"]
-        .iter()
-        .any(|p| pathname == *p || pathname.starts_with(&format!("{p}/")));
-    m.is_match(&pathname) && !skipped
+    m.is_match(&pathname) && !skipped(&pathname)
 }
 
 fn refused(status: u16) -> bool {

@@ -1,12 +1,11 @@
 //! Next.js matcher semantics, against a table computed with path-to-regexp 6.3.0 and Next's own
 //! source wrapping (`interop/matcher-table.mjs`), and through the layer.
 
-mod common;
-
-use common::{get, SECRET};
 use http::StatusCode;
 use serde::Deserialize;
 use tower_nextauth::{AuthLayer, Format, Matcher};
+
+use crate::support::{fixture, get, skipped, SECRET};
 
 #[derive(Deserialize)]
 struct Table {
@@ -41,11 +40,7 @@ struct Config {
 }
 
 fn table() -> Table {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/matcher_table.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    serde_json::from_str(&fixture("matcher_table.json")).unwrap()
 }
 
 #[test]
@@ -150,10 +145,7 @@ async fn the_layer_covers_whatever_next_covers() {
             .unwrap();
         for (path, expected) in &config.results {
             let pathname = Matcher::pathname(path);
-            let skipped = ["/api/auth", "/_next", "/favicon.ico"]
-                .iter()
-                .any(|p| pathname == *p || pathname.starts_with(&format!("{p}/")));
-            if !*expected || skipped || path.parse::<http::Uri>().is_err() {
+            if !*expected || skipped(&pathname) || path.parse::<http::Uri>().is_err() {
                 continue;
             }
             let status = get(&layer, path, &[]).await.status();

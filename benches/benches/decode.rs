@@ -3,7 +3,7 @@
 //! plumbing, rejection paths, and matcher evaluation.
 //!
 //! ```text
-//! cargo bench --bench decode
+//! cargo bench -p tower-nextauth-benches --bench decode
 //! ```
 
 use std::convert::Infallible;

@@ -3,11 +3,11 @@
 //!
 //! Needs Node and `npm ci --prefix interop`; it fails (never skips) when they are missing.
 
-mod common;
-
 use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
 use serde_json::json;
+
+use crate::support::{cases, interop_node};
 
 fn random_payload(rng: &mut impl Rng) -> serde_json::Value {
     let name: String = ["Zoë", "Łukasz", "李雷", "Ada", "Renée 🚀"][rng.gen_range(0..5)].to_owned();
@@ -35,7 +35,7 @@ async fn tokens_minted_now_by_next_auth_and_auth_core_decode_identically() {
         "old_secret": Alphanumeric.sample_string(&mut rng, 43),
         "payload": random_payload(&mut rng),
     });
-    let stdout = common::interop_node("mint.mjs", &[], request.to_string().as_bytes());
-    let cases: common::cases::Cases = serde_json::from_slice(&stdout).unwrap();
-    common::cases::check_all(&cases).await;
+    let stdout = interop_node("mint.mjs", &[], request.to_string().as_bytes());
+    let cases: cases::Cases = serde_json::from_slice(&stdout).unwrap();
+    cases::check_all(&cases).await;
 }

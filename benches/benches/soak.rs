@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! bash scripts/soak.sh            # builds and starts the quickstart, then runs this for 60 s
-//! cargo bench --bench soak -- --url http://127.0.0.1:3000 --pid <quickstart pid> [--secs 60] [--conns 256]
+//! cargo bench -p tower-nextauth-benches --bench soak -- --url http://127.0.0.1:3000 --pid <quickstart pid> [--secs 60] [--conns 256]
 //! ```
 //! Exits non-zero on any 5xx, any wrong status, a failed request, or memory growth.
 
@@ -54,7 +54,7 @@ fn rss_kib(pid: u32) -> u64 {
 async fn main() {
     let Some(url) = arg("--url") else {
         eprintln!(
-            "usage: cargo bench --bench soak -- --url URL --pid PID [--secs 60] [--conns 256]"
+            "usage: cargo bench -p tower-nextauth-benches --bench soak -- --url URL --pid PID [--secs 60] [--conns 256]"
         );
         std::process::exit(2);
     };

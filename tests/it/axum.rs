@@ -1,18 +1,16 @@
 //! The axum extractors (feature `axum`).
-#![cfg(feature = "axum")]
-
-mod common;
 
 use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
-use common::{NOW, SECRET};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::json;
 use tower::ServiceExt;
-use tower_nextauth::{AuthLayer, Format, Token};
+use tower_nextauth::{Format, Token};
+
+use crate::support::{layer, route, session_cookie};
 
 #[derive(Clone, Deserialize)]
 struct Session {
@@ -29,16 +27,8 @@ async fn maybe(token: Option<Token<Session>>) -> String {
 }
 
 fn app() -> (Router, String) {
-    let auth = AuthLayer::builder()
-        .secret(SECRET)
-        .format(Format::V5)
-        .clock(|| NOW)
-        .build()
-        .unwrap();
-    let jwe = auth
-        .sessions()
-        .encode(&json!({"name": "Ada", "role": "admin"}))
-        .unwrap();
+    let auth = layer(Format::V5);
+    let cookie = session_cookie(&auth, json!({"name": "Ada", "role": "admin"}));
     let auth = auth
         .claims::<Session>()
         .authorized(|req, token| req.uri.path() != "/me" || token.is_some());
@@ -48,19 +38,12 @@ fn app() -> (Router, String) {
         .route("/me-anyway", get(me))
         .layer(auth);
     let app = protected.route("/unguarded", get(me));
-    (app, format!("authjs.session-token={jwe}"))
+    (app, cookie)
 }
 
 async fn call(app: &Router, path: &str, cookie: Option<&str>) -> (StatusCode, String) {
-    let mut req = Request::get(path);
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+    let res = route(app, path, &headers).await;
     let status = res.status();
     let body = res.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8(body.to_vec()).unwrap())

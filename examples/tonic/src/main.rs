@@ -2,13 +2,17 @@
 //! `request.extensions()`.
 //!
 //! ```text
-//! NEXTAUTH_SECRET=… cargo run --example tonic     # serves demo.Session/WhoAmI on 127.0.0.1:50051
+//! NEXTAUTH_SECRET=… cargo run -p tower-nextauth-tonic-example   # demo.Session/WhoAmI on 127.0.0.1:50051
 //! ```
 //!
 //! A browser-issued session cookie travels in the `cookie` metadata; a client without one gets
 //! `Status::unauthenticated`, and a signed-in client without the `admin` role gets
-//! `Status::permission_denied` from `demo.Session/Admin`. `tests/tonic.rs` runs this service
-//! against a real tonic client on loopback.
+//! `Status::permission_denied` from `demo.Session/Admin`. `tests/tonic.rs` (in this package,
+//! `cargo test -p tower-nextauth-tonic-example`) runs this service against a real tonic client
+//! on loopback.
+//!
+//! This is a workspace member of its own, so tonic and prost stay out of the root package's
+//! dev-dependencies.
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -7,22 +7,15 @@
 //!
 //! Needs Node and `npm ci --prefix interop`; fails (never skips) without them.
 
-mod common;
-
-use http::{HeaderMap, HeaderValue};
+use http::HeaderMap;
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::{json, Value};
 use tower_nextauth::{AuthLayer, Csrf, CsrfError, Format};
 
+use crate::support::{cookie_headers, fmt, interop_batch, pair, session_cookie_name};
+
 fn node(requests: &[Value]) -> Vec<Value> {
-    let stdout = common::interop_node(
-        "csrf.mjs",
-        &[],
-        Value::from(requests.to_vec()).to_string().as_bytes(),
-    );
-    let answers: Vec<Value> = serde_json::from_slice(&stdout).unwrap();
-    assert_eq!(answers.len(), requests.len());
-    answers
+    interop_batch("csrf.mjs", requests)
 }
 
 fn secret() -> String {
@@ -76,19 +69,14 @@ impl Setup {
     fn request(&self, op: &str) -> Value {
         json!({
             "op": op,
-            "format": if self.format == Format::V4 { "v4" } else { "v5" },
+            "format": fmt(self.format),
             "secrets": self.secrets,
             "secure": self.secure,
         })
     }
 
     fn session_cookie(&self) -> String {
-        let base = self.format.cookie_name();
-        if self.secure {
-            format!("__Secure-{base}")
-        } else {
-            base.to_owned()
-        }
+        session_cookie_name(self.format, self.secure)
     }
 
     fn origin(&self) -> &'static str {
@@ -107,17 +95,6 @@ impl Setup {
             self.secrets.len()
         )
     }
-}
-
-/// The `name=value` pair a browser sends back for a `Set-Cookie` line (value as written).
-fn pair(set_cookie: &str) -> &str {
-    set_cookie.split(';').next().unwrap()
-}
-
-fn cookie_headers(cookie: &str) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert("cookie", HeaderValue::from_str(cookie).unwrap());
-    h
 }
 
 fn strings(value: &Value) -> Vec<String> {

@@ -3,39 +3,9 @@
 //!
 //! Needs `/usr/bin/chromium` and `npm ci --prefix e2e`; it fails (never skips) without them.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(name);
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--example", name])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    bin
-}
+use crate::support::{node, quickstart};
 
 #[test]
 fn quickstart_sign_in_flow_in_chromium() {
@@ -50,29 +20,11 @@ fn quickstart_sign_in_flow_in_chromium() {
         "e2e packages are not installed: run `npm ci --prefix e2e` (CI does)"
     );
 
-    let mut child = Command::new(example("quickstart"))
-        .env("PORT", "0")
-        .env_remove("NEXTAUTH_SECRET")
-        .env_remove("AUTH_SECRET")
-        .env_remove("NEXTAUTH_URL")
-        .env_remove("AUTH_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let server = Server(child);
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("quickstart printed {first:?}"))
-        .to_owned();
+    let server = quickstart(&[]);
+    let url = server.url.clone();
 
     let shots = root.join("target/e2e-screenshots");
-    let out = Command::new("node")
+    let out = node()
         .arg(root.join("e2e/quickstart.mjs"))
         .arg(&url)
         .arg(&shots)

@@ -1,43 +1,17 @@
 //! Writing sessions: chunked `Set-Cookie` sets, sign-out, sliding refresh and the session endpoint.
 
-mod common;
-
 use std::convert::Infallible;
 use std::time::Duration;
 
-use common::{NOW, SECRET};
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use serde_json::json;
 use tower::{service_fn, Layer, ServiceExt};
-use tower_nextauth::{AuthLayer, Builder, Claims, Format, Token};
+use tower_nextauth::{AuthLayer, Claims, Format, Token};
 
-fn builder(format: Format) -> Builder {
-    AuthLayer::builder()
-        .secret(SECRET)
-        .format(format)
-        .clock(|| NOW)
-}
-
-fn request(cookie: &str) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert(COOKIE, HeaderValue::from_str(cookie).unwrap());
-    h
-}
-
-fn strs(values: &[HeaderValue]) -> Vec<&str> {
-    values.iter().map(|v| v.to_str().unwrap()).collect()
-}
-
-/// The `name=value` pairs of a Set-Cookie set, as a browser would send them back.
-fn cookie_header(set: &[HeaderValue]) -> String {
-    strs(set)
-        .iter()
-        .map(|c| c.split(';').next().unwrap())
-        .filter(|pair| !pair.ends_with('='))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
+use crate::support::{
+    builder, cookie_header, cookie_headers as request, echo, set_cookies, strs, NOW, SECRET,
+};
 
 #[test]
 fn big_sessions_are_chunked_at_next_auth_sizes() {
@@ -68,16 +42,10 @@ fn big_sessions_are_chunked_at_next_auth_sizes() {
         }
         let token: Token = layer
             .sessions()
-            .read(&request(&cookie_header(&strs_owned(&set))))
+            .read(&request(&cookie_header(&set)))
             .unwrap();
         assert_eq!(token["blob"].as_str().unwrap().len(), 6000);
     }
-}
-
-fn strs_owned(set: &[&str]) -> Vec<HeaderValue> {
-    set.iter()
-        .map(|s| HeaderValue::from_str(s).unwrap())
-        .collect()
 }
 
 #[test]
@@ -132,7 +100,7 @@ fn sign_out_clears_every_session_cookie_the_request_carried() {
 }
 
 async fn through(layer: &AuthLayer, cookie: &str) -> Response<String> {
-    let svc = layer.layer(service_fn(common::echo));
+    let svc = layer.layer(service_fn(echo));
     let req = Request::get("/dashboard")
         .header(COOKIE, cookie)
         .body(String::new())
@@ -215,19 +183,14 @@ async fn refresh_keeps_the_format_and_name_it_read_and_cleans_chunks() {
         .build()
         .unwrap();
     let res = through(&layer, &cookie).await;
-    let set: Vec<&str> = res
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .collect();
+    let set: Vec<&str> = set_cookies(&res);
     assert_eq!(set.len(), chunks);
     assert!(set
         .iter()
         .all(|c| c.starts_with("next-auth.session-token.")));
     let renewed: Token = layer
         .sessions()
-        .read(&request(&cookie_header(&strs_owned(&set))))
+        .read(&request(&cookie_header(&set)))
         .unwrap();
     assert_eq!(renewed.format(), Some(Format::V4));
     assert_eq!(renewed.iat(), Some(NOW));
@@ -261,12 +224,7 @@ async fn refresh_never_overrides_a_handler_that_wrote_the_session() {
         .body(String::new())
         .unwrap();
     let res = layer.layer(sign_out).oneshot(req).await.unwrap();
-    let set: Vec<&str> = res
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .collect();
+    let set: Vec<&str> = set_cookies(&res);
     assert_eq!(
         set,
         ["authjs.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"]
@@ -281,7 +239,7 @@ async fn bearer_sessions_are_not_refreshed_into_cookies() {
         .unwrap();
     let jwe = old.sessions().encode(&json!({"n": 1})).unwrap();
     let layer = builder(Format::V5).refresh(true).build().unwrap();
-    let svc = layer.layer(service_fn(common::echo));
+    let svc = layer.layer(service_fn(echo));
     let req = Request::get("/x")
         .header("authorization", format!("Bearer {jwe}"))
         .body(String::new())
@@ -340,12 +298,7 @@ async fn session_endpoint_answers_like_next_auth() {
     )
     .await;
     assert_eq!(bad.body(), "null");
-    let set: Vec<&str> = bad
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .collect();
+    let set: Vec<&str> = set_cookies(&bad);
     assert_eq!(
         set,
         [

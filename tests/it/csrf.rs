@@ -1,17 +1,18 @@
 //! Login CSRF (issue 10): next-auth's double-submit `csrfToken` in [`Csrf`], the `Origin` /
 //! `Sec-Fetch-Site` check, and the quickstart's sign-in and sign-out refusing cross-site posts
-//! (the example binary, run on loopback). The real next-auth side is in `tests/interop_csrf.rs`.
+//! (the example binary, run on loopback). The real next-auth side is in
+//! `tests/external/interop_csrf.rs`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 
 use http::header::{COOKIE, HOST, ORIGIN};
 use http::{HeaderMap, HeaderValue, Uri};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 use tower_nextauth::{AuthLayer, Csrf, CsrfError, CsrfToken, Format};
+
+use crate::support::{pair, quickstart, Server};
 
 const SECRET: &str = "csrf-test-secret-0123456789abcdef0123";
 
@@ -51,8 +52,7 @@ fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
 
 /// The `name=value` pair a browser sends back for the issued cookie.
 fn cookie_pair(issued: &CsrfToken) -> String {
-    let line = issued.set_cookie().unwrap().to_str().unwrap();
-    line.split(';').next().unwrap().to_owned()
+    pair(issued.set_cookie().unwrap().to_str().unwrap()).to_owned()
 }
 
 fn path() -> Uri {
@@ -467,55 +467,6 @@ proptest! {
 
 // ---- The quickstart, as a process on loopback ----
 
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn quickstart(args: &[&str]) -> Server {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    // Always (re)build: `cargo test --test csrf` alone does not build examples.
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "--example", "quickstart"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "cargo build --example quickstart failed");
-    let exe = std::env::current_exe().unwrap();
-    let bin: PathBuf = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("quickstart");
-    let mut child = Command::new(bin)
-        .args(args)
-        .env("PORT", "0")
-        .env_remove("NEXTAUTH_SECRET")
-        .env_remove("AUTH_SECRET")
-        .env_remove("NEXTAUTH_URL")
-        .env_remove("AUTH_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let authority = first
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://"))
-        .unwrap_or_else(|| panic!("quickstart printed {first:?}"))
-        .to_owned();
-    Server(child, authority)
-}
-
 struct Reply {
     status: u16,
     set_cookie: Vec<String>,
@@ -524,10 +475,10 @@ struct Reply {
 
 /// One HTTP/1.1 exchange over a fresh connection, headers exactly as given (plus Host).
 fn send(server: &Server, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut stream = TcpStream::connect(&server.1).unwrap();
+    let mut stream = TcpStream::connect(server.authority()).unwrap();
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        server.1,
+        server.authority(),
         body.len()
     );
     for (name, value) in headers {
@@ -576,7 +527,7 @@ type Attempt<'a> = (&'a str, Vec<(&'a str, &'a str)>, String);
 
 fn check_quickstart_refuses_cross_site_posts(args: &[&str], csrf_cookie: &str, session: &str) {
     let server = quickstart(args);
-    let own_origin = format!("http://{}", server.1);
+    let own_origin = format!("http://{}", server.authority());
 
     // The victim has loaded the sign-in page: the form carries the token, the cookie is set.
     let page = send(
@@ -594,7 +545,7 @@ fn check_quickstart_refuses_cross_site_posts(args: &[&str], csrf_cookie: &str, s
         .find(|c| c.starts_with(&format!("{csrf_cookie}=")))
         .unwrap_or_else(|| panic!("no {csrf_cookie} cookie: {:?}", page.set_cookie));
     assert!(set.ends_with("; Path=/; HttpOnly; SameSite=Lax"), "{set}");
-    let cookie = set.split(';').next().unwrap().to_owned();
+    let cookie = pair(set).to_owned();
 
     let form = format!(
         "csrfToken={token}&name=Mallory&email=mallory%40evil.example&role=admin&callbackUrl=%2Fdashboard"

@@ -1,39 +1,16 @@
 //! The `inspect` example as a black box: tokens and Cookie lines in, one JSON line out each.
 
-mod common;
-
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-use common::{NOW, SECRET};
 use serde_json::{json, Value};
 use tower_nextauth::{AuthLayer, Format};
 
-/// The built example, next to this test's executable (building it first when needed).
-fn inspect_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir.join("examples").join("inspect");
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--example", "inspect"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    bin
-}
+use crate::support::{example, fixture, pair, sessions, strs, NOW, SECRET};
 
 fn run(env_secret: Option<&str>, args: &[&str], input: &[u8]) -> Output {
-    let mut cmd = Command::new(inspect_bin());
+    let mut cmd = example("inspect");
     cmd.args(args)
-        .env_remove("NEXTAUTH_SECRET")
-        .env_remove("AUTH_SECRET")
-        .env_remove("NEXTAUTH_URL")
-        .env_remove("AUTH_URL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -60,30 +37,16 @@ fn lines(out: &Output) -> Vec<Value> {
         .collect()
 }
 
-fn sessions(format: Format, secret: &str) -> tower_nextauth::Sessions {
-    AuthLayer::builder()
-        .secret(secret)
-        .format(format)
-        .clock(|| NOW)
-        .build()
-        .unwrap()
-        .sessions()
-        .clone()
-}
-
 #[test]
 fn tokens_and_cookie_lines_print_their_claims() {
     let claims = json!({"name": "Ada", "email": "ada@example.com", "role": "admin", "blob": "z".repeat(9000)});
-    let v4 = sessions(Format::V4, SECRET);
-    let v5 = sessions(Format::V5, SECRET);
+    let v4 = sessions(Format::V4, &[SECRET]);
+    let v5 = sessions(Format::V5, &[SECRET]);
     let v4_token = v4.encode(&json!({"name": "Ada", "role": "user"})).unwrap();
     let v5_token = v5.encode(&json!({"name": "Bob", "role": "admin"})).unwrap();
     // A chunked v5 cookie, chunks sent out of order.
     let set = v5.sign_in(&Default::default(), &claims).unwrap();
-    let mut pairs: Vec<String> = set
-        .iter()
-        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect();
+    let mut pairs: Vec<String> = strs(&set).into_iter().map(|c| pair(c).to_owned()).collect();
     assert!(pairs.len() >= 3, "{} chunks", pairs.len());
     pairs.reverse();
     let chunked = format!("Cookie: theme=dark; {}", pairs.join("; "));
@@ -123,9 +86,9 @@ fn tokens_and_cookie_lines_print_their_claims() {
 
 #[test]
 fn failures_have_reasons_and_exit_1() {
-    let v4 = sessions(Format::V4, SECRET);
+    let v4 = sessions(Format::V4, &[SECRET]);
     let token = v4.encode(&json!({"name": "Ada"})).unwrap();
-    let foreign = sessions(Format::V4, "another-secret")
+    let foreign = sessions(Format::V4, &["another-secret"])
         .encode(&json!({}))
         .unwrap();
     let input = format!("{token}\ngarbage\n{foreign}\ntheme=dark; lang=en\n");
@@ -145,10 +108,10 @@ fn failures_have_reasons_and_exit_1() {
 
 #[test]
 fn format_flags_restrict_what_is_read() {
-    let v4 = sessions(Format::V4, SECRET)
+    let v4 = sessions(Format::V4, &[SECRET])
         .encode(&json!({"n": 4}))
         .unwrap();
-    let v5 = sessions(Format::V5, SECRET)
+    let v5 = sessions(Format::V5, &[SECRET])
         .encode(&json!({"n": 5}))
         .unwrap();
     let now = NOW.to_string();
@@ -173,7 +136,7 @@ fn format_flags_restrict_what_is_read() {
 
 #[test]
 fn a_hundred_thousand_lines_in_one_run() {
-    let token = sessions(Format::V5, SECRET)
+    let token = sessions(Format::V5, &[SECRET])
         .encode(&json!({"i": 1}))
         .unwrap();
     let mut input = String::new();
@@ -219,11 +182,7 @@ fn non_utf8_lines_are_malformed_not_a_panic() {
 
 #[test]
 fn inspect_matches_the_libraries_on_their_own_tokens() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/nextauth_cases.json"
-    );
-    let cases: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases: Value = serde_json::from_str(&fixture("nextauth_cases.json")).unwrap();
     for name in ["v4_plain", "v5_plain"] {
         let case = cases["cases"]
             .as_array()

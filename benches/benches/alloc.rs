@@ -1,7 +1,7 @@
 //! Allocations per request: what decoding costs, and what the layer's plumbing adds on top.
 //!
 //! ```text
-//! cargo bench --bench alloc
+//! cargo bench -p tower-nextauth-benches --bench alloc
 //! ```
 //! Exits non-zero if the layer adds any allocation beyond decoding and what `http::Extensions`
 //! itself needs to hold the token (measured here, not assumed).

@@ -2,22 +2,20 @@
 //! Bearer size limits, `__Host-` / `__Secure-` names, time arithmetic at the edges of `i64`, and
 //! app URLs that are not http(s).
 
-mod common;
-
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{NOW, SECRET};
 use http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use proptest::prelude::*;
 use serde_json::json;
-use tower::{service_fn, Layer, ServiceExt};
 use tower_nextauth::{
     AuthLayer, Builder, ConfigError, Decoder, Format, Limits, Rejection, SessionError,
 };
+
+use crate::support::{block_on, builder, pair, send, Handler, HandlerFuture, NOW, SECRET};
 
 /// A handler that marks its response as cacheable by anyone for a day.
 async fn public_page(_req: Request<String>) -> Result<Response<String>, Infallible> {
@@ -29,66 +27,30 @@ async fn public_page(_req: Request<String>) -> Result<Response<String>, Infallib
     Ok(res)
 }
 
-async fn call<L>(layer: &L, headers: &[(http::HeaderName, String)]) -> Response<String>
-where
-    L: Layer<
-        tower::util::ServiceFn<
-            fn(
-                Request<String>,
-            ) -> std::pin::Pin<
-                Box<dyn std::future::Future<Output = Result<Response<String>, Infallible>> + Send>,
-            >,
-        >,
-    >,
-    L::Service: tower::Service<Request<String>, Response = Response<String>, Error = Infallible>,
-{
-    fn boxed(
-        req: Request<String>,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Response<String>, Infallible>> + Send>,
-    > {
+/// Sends `GET /catalogue` with `headers` through `layer` around [`public_page`].
+async fn call(layer: &AuthLayer, headers: &[(http::HeaderName, String)]) -> Response<String> {
+    fn boxed(req: Request<String>) -> HandlerFuture {
         Box::pin(public_page(req))
     }
     let mut req = Request::get("/catalogue");
     for (name, value) in headers {
         req = req.header(name, value);
     }
-    layer
-        .layer(service_fn(boxed as fn(_) -> _))
-        .oneshot(req.body(String::new()).unwrap())
-        .await
-        .unwrap()
+    send(layer, boxed as Handler, req.body(String::new()).unwrap()).await
 }
 
 fn session_issued_at(t: i64) -> String {
-    let old = AuthLayer::builder()
-        .secret(SECRET)
-        .format(Format::V5)
-        .clock(move || t)
-        .build()
-        .unwrap();
+    let old = builder(Format::V5).clock(move || t).build().unwrap();
     let set = old
         .sessions()
         .sign_in(&HeaderMap::new(), &json!({"name": "Ada"}))
         .unwrap();
-    set[0]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    pair(set[0].to_str().unwrap()).to_owned()
 }
 
 #[tokio::test]
 async fn refreshed_sessions_are_never_publicly_cacheable() {
-    let layer = AuthLayer::builder()
-        .secret(SECRET)
-        .format(Format::V5)
-        .clock(|| NOW)
-        .refresh(true)
-        .build()
-        .unwrap();
+    let layer = builder(Format::V5).refresh(true).build().unwrap();
 
     let stale = call(&layer, &[(COOKIE, session_issued_at(NOW - 25 * 3600))]).await;
     assert_eq!(stale.status(), StatusCode::OK);
@@ -330,8 +292,7 @@ proptest! {
         let layer = time_layer(now, leeway, update_age);
         let payload = format!(r#"{{"exp":{exp},"nbf":{nbf},"iat":{iat}}}"#);
         let cookie = format!("next-auth.session-token={}", hex(&payload));
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let res = rt.block_on(call(&layer, &[(COOKIE, cookie)]));
+        let res = block_on(call(&layer, &[(COOKIE, cookie)]));
 
         let leeway = i64::try_from(leeway).unwrap_or(i64::MAX) as f64;
         let (exp, nbf): (f64, f64) = (exp.parse().unwrap(), nbf.parse().unwrap());

@@ -1,0 +1,24 @@
+//! Every test that runs offline: no Node, no Chromium. The committed fixtures in
+//! `tests/fixtures/` were minted by the real next-auth@4 / @auth/core / `jose`, and the example
+//! binaries are built with `$CARGO`. What needs Node or Chromium is in `tests/external`.
+//!
+//! `cargo test --test it`
+
+mod support;
+
+mod adversarial;
+#[cfg(feature = "axum")]
+mod axum;
+#[cfg(feature = "axum")]
+mod bypass;
+mod csrf;
+mod decide;
+mod formats;
+mod hardening;
+mod inspect;
+#[cfg(feature = "jose")]
+mod jose;
+mod matcher;
+mod nextauth_fixtures;
+mod with_auth;
+mod writing;
