@@ -8,7 +8,9 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, EXPIRES, PRAGMA, SET_COOKIE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use tower_service::Service;
 
-use crate::{Claims, Format, SessionError, Sessions};
+use crate::error::SessionError;
+use crate::sessions::Sessions;
+use crate::token::{Claims, Format};
 
 /// A tower service that answers like next-auth's session route, so the Next.js client's
 /// `useSession()` can be pointed at a Rust backend.
@@ -72,7 +74,7 @@ impl Sessions {
 impl SessionEndpoint {
     fn respond(&self, headers: &http::HeaderMap) -> Response<String> {
         let sessions = &self.sessions;
-        let (body, cookies) = match sessions.read_found::<Claims>(headers, false) {
+        let (body, cookies) = match sessions.read_cookie::<Claims>(headers) {
             Ok(found) => {
                 let claims = found.token.claims();
                 let mut user = String::from("{");
@@ -90,14 +92,14 @@ impl SessionEndpoint {
                 user.push('}');
                 let expires = crate::cookies::iso_8601(sessions.expires());
                 let body = format!(r#"{{"user":{user},"expires":"{expires}"}}"#);
-                let cookies = found
-                    .source
-                    .and_then(|source| sessions.reissue(headers, source, &found.payload))
+                let cookies = sessions
+                    .reissue(headers, &found)
+                    .map(|(_, cookies)| cookies)
                     .unwrap_or_default();
                 (body, cookies)
             }
             Err(error) => {
-                let empty = match sessions.inner.sources[0].codec_format() {
+                let empty = match sessions.first_format() {
                     Some(Format::V4) => "{}",
                     _ => "null",
                 };

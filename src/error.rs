@@ -57,7 +57,7 @@ pub enum ConfigError {
     /// No secret, or an empty one, while a built-in format needs one. next-auth would start and
     /// redirect every request to `?error=Configuration`; we fail before serving anything.
     MissingSecret,
-    /// `NEXTAUTH_URL`/`AUTH_URL` (or [`Builder::url`]) is not an absolute `http`/`https` URL
+    /// `NEXTAUTH_URL`/`AUTH_URL` (or [`Builder::url`](crate::Builder::url)) is not an absolute `http`/`https` URL
     /// with a host. `from` says where the value came from (`NEXTAUTH_URL`, `AUTH_URL` or
     /// `Builder::url`); `value` is the value as given, with any user info replaced by `***`.
     InvalidUrl {

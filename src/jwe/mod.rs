@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
 
-use crate::SessionError;
+use crate::error::SessionError;
 
 pub(crate) use v4::V4Key;
 pub(crate) use v5::V5Keys;
