@@ -29,7 +29,7 @@ use crate::token::{Claims, Format};
 /// ```
 /// use http::{header, Request};
 /// use tower::ServiceExt;
-/// use tower_nextauth::{AuthLayer, Format};
+/// use tower_nextauth::{AuthLayer, Format, SessionEndpoint};
 ///
 /// # tokio_test::block_on(async {
 /// let layer = AuthLayer::builder()
@@ -38,7 +38,7 @@ use crate::token::{Claims, Format};
 ///     .clock(|| 1_700_000_000)
 ///     .build()
 ///     .unwrap();
-/// let endpoint = layer.sessions().endpoint();
+/// let endpoint = SessionEndpoint::new(layer.sessions().clone());
 /// let cookie = layer.sessions().sign_in(&Default::default(), &serde_json::json!({
 ///     "name": "Ada", "email": "ada@example.com", "picture": "https://example.com/a.png", "sub": "42",
 /// })).unwrap();
@@ -62,16 +62,13 @@ pub struct SessionEndpoint {
     sessions: Sessions,
 }
 
-impl Sessions {
-    /// The next-auth-compatible session endpoint for these sessions.
-    pub fn endpoint(&self) -> SessionEndpoint {
-        SessionEndpoint {
-            sessions: self.clone(),
-        }
-    }
-}
-
 impl SessionEndpoint {
+    /// The next-auth-compatible session endpoint for `sessions` (a clone of
+    /// [`AuthLayer::sessions`](crate::AuthLayer::sessions)).
+    pub fn new(sessions: Sessions) -> Self {
+        Self { sessions }
+    }
+
     fn respond(&self, headers: &http::HeaderMap) -> Response<String> {
         let sessions = &self.sessions;
         let (body, cookies) = match sessions.read_cookie::<Claims>(headers) {

@@ -110,13 +110,16 @@ impl Policy {
     /// app URL's origin and path, when there is one.
     pub(crate) fn new(options: Options, app: Option<(&str, &str)>) -> Result<Self, ConfigError> {
         for (what, path) in [
-            ("the base path", &options.base_path),
-            ("the sign-in page", &options.sign_in_page),
-            ("the error page", &options.error_page),
+            ("Builder::base_path", &options.base_path),
+            ("Builder::sign_in_page", &options.sign_in_page),
+            ("Builder::error_page", &options.error_page),
         ] {
-            let valid = (path.is_empty() && what == "the base path") || path.starts_with('/');
+            let valid = (path.is_empty() && what == "Builder::base_path") || path.starts_with('/');
             if !valid || !path.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(ConfigError::InvalidPath(what));
+                return Err(ConfigError::InvalidPath {
+                    what,
+                    value: path.clone(),
+                });
             }
         }
         let matcher = match &options.matcher {

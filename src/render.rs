@@ -139,6 +139,11 @@ pub trait Render<B>: Clone + Send + Sync + 'static {
 ///
 /// assert_eq!(String::from_bytes(Bytes::from_static(b"{}")), "{}");
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "a rejection's body cannot be written into `{Self}`",
+    note = "enable tower-nextauth's `axum` feature for axum's `Body`, or `tonic` for tonic's",
+    note = "or render without a body: `.render(tower_nextauth::render::StatusOnly)`"
+)]
 pub trait FromBytes {
     /// The body holding `bytes`.
     fn from_bytes(bytes: Bytes) -> Self;

@@ -679,7 +679,7 @@ fn cookie_names(
                     .bytes()
                     .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
             if !valid {
-                return Err(ConfigError::InvalidCookieName);
+                return Err(ConfigError::InvalidCookieName(name));
             }
             if !names.iter().any(|(n, f)| *n == name && *f == format) {
                 names.push((name, format));

@@ -199,13 +199,25 @@ fn compile(source: &str, base_path: &str) -> Result<(String, Regex), MatcherErro
     if source.len() > 4096 {
         return Err(MatcherError::new(source, "longer than 4096 bytes"));
     }
+    // Next's wrapping; positions in errors are then moved back into the user's source.
+    let prefix = format!(r"{base_path}/:nextData(_next/data/[^/]{{1,}})?");
     let wrapped = if source == "/" {
-        format!(r"{base_path}/:nextData(_next/data/[^/]{{1,}})?/(/?index|/?index\.json)?")
+        format!(r"{prefix}/(/?index|/?index\.json)?")
     } else {
-        format!(r"{base_path}/:nextData(_next/data/[^/]{{1,}})?{source}{{(\\.json)}}?")
+        format!(r"{prefix}{source}{{(\\.json)}}?")
     };
-    let pattern =
-        path_to_regexp::pattern(&wrapped).map_err(|reason| MatcherError::new(source, reason))?;
+    let pattern = path_to_regexp::pattern(&wrapped).map_err(|error| {
+        let offset = prefix.chars().count();
+        let at = error
+            .at
+            .and_then(|at| at.checked_sub(offset))
+            .filter(|&at| at < source.chars().count());
+        let reason = match at {
+            Some(at) => format!("{} at character {}", error.message, at + 1),
+            None => error.message,
+        };
+        MatcherError::new(source, reason)
+    })?;
     let js = js_regex::js_source(&pattern);
     let translated =
         js_regex::translate(&js).map_err(|reason| MatcherError::new(source, reason))?;
@@ -217,6 +229,33 @@ fn compile(source: &str, base_path: &str) -> Result<(String, Regex), MatcherErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_point_into_the_users_source() {
+        let error = |source: &str| Matcher::new([source]).unwrap_err().to_string();
+        // The group runs into the `(\\.json)` Next appends: no position in the user's source.
+        assert_eq!(
+            error("/(unbalanced"),
+            r#"invalid matcher "/(unbalanced": capturing groups are not allowed"#
+        );
+        assert_eq!(
+            error("/a/(b(c))"),
+            r#"invalid matcher "/a/(b(c))": capturing groups are not allowed at character 6"#
+        );
+        assert_eq!(
+            error("/a/:"),
+            r#"invalid matcher "/a/:": missing parameter name at character 4"#
+        );
+        assert_eq!(
+            error("/x/(?y)"),
+            r#"invalid matcher "/x/(?y)": pattern cannot start with `?` at character 5"#
+        );
+        let with_base = Matcher::with_base_path(["/docs/:"], "/base").unwrap_err();
+        assert_eq!(
+            with_base.to_string(),
+            r#"invalid matcher "/docs/:": missing parameter name at character 7"#
+        );
+    }
 
     #[test]
     fn hostile_sources_and_paths_never_panic() {

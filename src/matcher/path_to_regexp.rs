@@ -3,8 +3,36 @@
 //! regex Next.js writes into its middleware manifest (path-to-regexp@6.3.0 dist/index.js).
 
 /// A source compiled to its JavaScript regex (without the `RegExp.prototype.source` escaping).
-pub(super) fn pattern(path: &str) -> Result<String, String> {
+pub(super) fn pattern(path: &str) -> Result<String, Error> {
     to_regex(&parse(path)?)
+}
+
+/// Why a path does not compile, and at which character of it, when one is to blame.
+#[derive(Debug, PartialEq)]
+pub(super) struct Error {
+    pub(super) message: String,
+    pub(super) at: Option<usize>,
+}
+
+impl Error {
+    fn at(at: usize, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            at: Some(at),
+        }
+    }
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Self {
+        Self { message, at: None }
+    }
+}
+
+impl From<&str> for Error {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -18,7 +46,7 @@ enum Lexeme {
     Char(char),
 }
 
-fn lex(input: &str) -> Result<Vec<(usize, Lexeme)>, String> {
+fn lex(input: &str) -> Result<Vec<(usize, Lexeme)>, Error> {
     let chars: Vec<char> = input.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -30,7 +58,9 @@ fn lex(input: &str) -> Result<Vec<(usize, Lexeme)>, String> {
                 i += 1;
             }
             '\\' => {
-                let escaped = *chars.get(i + 1).ok_or(format!("trailing `\\` at {i}"))?;
+                let escaped = *chars
+                    .get(i + 1)
+                    .ok_or_else(|| Error::at(i, "trailing `\\`"))?;
                 out.push((i, Lexeme::Escaped(escaped)));
                 i += 2;
             }
@@ -48,7 +78,7 @@ fn lex(input: &str) -> Result<Vec<(usize, Lexeme)>, String> {
                     j += 1;
                 }
                 if j == i + 1 {
-                    return Err(format!("missing parameter name at {i}"));
+                    return Err(Error::at(i, "missing parameter name"));
                 }
                 out.push((i, Lexeme::Name(chars[i + 1..j].iter().collect())));
                 i = j;
@@ -58,7 +88,7 @@ fn lex(input: &str) -> Result<Vec<(usize, Lexeme)>, String> {
                 let mut pattern = String::new();
                 let mut j = i + 1;
                 if chars.get(j) == Some(&'?') {
-                    return Err(format!("pattern cannot start with `?` at {j}"));
+                    return Err(Error::at(j, "pattern cannot start with `?`"));
                 }
                 while j < chars.len() {
                     match chars[j] {
@@ -80,7 +110,7 @@ fn lex(input: &str) -> Result<Vec<(usize, Lexeme)>, String> {
                         '(' => {
                             depth += 1;
                             if chars.get(j + 1) != Some(&'?') {
-                                return Err(format!("capturing groups are not allowed at {j}"));
+                                return Err(Error::at(j, "capturing groups are not allowed"));
                             }
                         }
                         _ => {}
@@ -89,10 +119,10 @@ fn lex(input: &str) -> Result<Vec<(usize, Lexeme)>, String> {
                     j += 1;
                 }
                 if depth != 0 {
-                    return Err(format!("unbalanced pattern at {i}"));
+                    return Err(Error::at(i, "unbalanced pattern"));
                 }
                 if pattern.is_empty() {
-                    return Err(format!("missing pattern at {i}"));
+                    return Err(Error::at(i, "missing pattern"));
                 }
                 out.push((i, Lexeme::Pattern(pattern)));
                 i = j;
@@ -120,7 +150,7 @@ enum Part {
 
 const DELIMITER: &str = "/#?";
 
-fn parse(input: &str) -> Result<Vec<Part>, String> {
+fn parse(input: &str) -> Result<Vec<Part>, Error> {
     let lexemes = lex(input)?;
     let mut out: Vec<Part> = Vec::new();
     let mut path = String::new();
@@ -180,7 +210,10 @@ fn parse(input: &str) -> Result<Vec<Part>, String> {
             match lexemes.get(i) {
                 Some((_, Lexeme::Close)) => i += 1,
                 Some((at, other)) => {
-                    return Err(format!("unexpected {other:?} at {at}, expected `}}`"))
+                    return Err(Error::at(
+                        *at,
+                        format!("unexpected {other:?}, expected `}}`"),
+                    ))
                 }
                 None => return Err("unexpected end, expected `}`".into()),
             }
@@ -199,7 +232,7 @@ fn parse(input: &str) -> Result<Vec<Part>, String> {
             continue;
         }
         let (at, other) = &lexemes[i];
-        return Err(format!("unexpected {other:?} at {at}"));
+        return Err(Error::at(*at, format!("unexpected {other:?}")));
     }
     if !path.is_empty() {
         out.push(Part::Text(path));
@@ -248,7 +281,7 @@ fn consume_text(lexemes: &[(usize, Lexeme)], i: &mut usize) -> String {
 
 /// path-to-regexp 6.3's default pattern, which refuses to run into the text before it (its fix
 /// for catastrophic backtracking, CVE-2024-45296).
-fn safe_pattern(out: &[Part], prefix: &str, name: Option<&str>) -> Result<String, String> {
+fn safe_pattern(out: &[Part], prefix: &str, name: Option<&str>) -> Result<String, Error> {
     let prev = out.last();
     let prev_text = if !prefix.is_empty() {
         prefix
@@ -262,7 +295,8 @@ fn safe_pattern(out: &[Part], prefix: &str, name: Option<&str>) -> Result<String
         return Err(format!(
             "must have text between two parameters, before {:?}",
             name.unwrap_or("(pattern)")
-        ));
+        )
+        .into());
     }
     let class = format!("[^{}]", escape(DELIMITER));
     if prev_text.is_empty() || prev_text.chars().any(|c| DELIMITER.contains(c)) {
@@ -284,7 +318,7 @@ fn escape(text: &str) -> String {
 }
 
 /// `tokensToRegexp` with path-to-regexp's defaults: `start`, `end`, not `strict`.
-fn to_regex(tokens: &[Part]) -> Result<String, String> {
+fn to_regex(tokens: &[Part]) -> Result<String, Error> {
     let mut route = String::from("^");
     for token in tokens {
         match token {
