@@ -69,11 +69,15 @@ impl<A> Shared<A> {
                     refresh,
                 }
             }
-            Err(error) => Prepared {
-                token: None,
-                error: Some(error),
-                refresh: None,
-            },
+            Err(error) => {
+                #[cfg(feature = "tracing")]
+                self.sessions.diagnose(&parts.headers, error);
+                Prepared {
+                    token: None,
+                    error: Some(error),
+                    refresh: None,
+                }
+            }
         }
     }
 

@@ -157,6 +157,9 @@ struct Inner {
     domain: Option<String>,
     /// Issues and verifies next-auth's login CSRF token ([`Sessions::csrf`]).
     csrf: Csrf,
+    /// When the last misconfiguration warning was logged (`i64::MIN`: never).
+    #[cfg(feature = "tracing")]
+    warned_at: std::sync::atomic::AtomicI64,
 }
 
 /// Reads (and writes) sessions with keys derived once, when the layer was built.
@@ -280,6 +283,8 @@ impl Sessions {
                 max_age: whole_seconds(options.max_age),
                 domain: options.cookie_domain,
                 csrf,
+                #[cfg(feature = "tracing")]
+                warned_at: std::sync::atomic::AtomicI64::new(i64::MIN),
             }),
         })
     }
@@ -350,6 +355,126 @@ impl Sessions {
                 }),
             None => Err(SessionError::Missing),
         }
+    }
+
+    /// Logs at WARN why a request that carried session cookies has no session, when the reason
+    /// is likely a misconfiguration rather than an expired or forged session: a secret that
+    /// differs from the Next.js app's, a token of the other next-auth version, or a session
+    /// cookie under a name this layer does not read. The first such request after start-up is
+    /// logged, then at most one a minute. Only cookie names and formats are logged, never values.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn diagnose(&self, headers: &HeaderMap, error: SessionError) {
+        use std::sync::atomic::Ordering;
+
+        let Some(cause) = self.likely_misconfiguration(headers, error) else {
+            return;
+        };
+        let now = (self.inner.clock)();
+        let last = self.inner.warned_at.load(Ordering::Relaxed);
+        if last != i64::MIN && now.saturating_sub(last) < 60 {
+            return;
+        }
+        if self
+            .inner
+            .warned_at
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            tracing::warn!(reason = %error, "tower-nextauth: {cause}");
+        }
+    }
+
+    /// Why `request` has no session, in words, when the likely cause is this layer's
+    /// configuration rather than the session itself: a secret that differs from the Next.js
+    /// app's, a token of the other next-auth version, or a session cookie under a name this
+    /// layer does not read. `None` when the request has a session, or none was sent, or it
+    /// expired or was tampered with in a way no setting explains. The text names cookies and
+    /// settings, never cookie values.
+    ///
+    /// With the `tracing` feature the layer logs the same text at WARN level, for the first such
+    /// request after start-up and then at most once a minute.
+    ///
+    /// ```
+    /// use http::{header::COOKIE, HeaderMap};
+    /// use tower_nextauth::{AuthLayer, Format};
+    ///
+    /// let app = AuthLayer::builder().secret("the-next-js-apps-secret-32-bytes!").format(Format::V5).build().unwrap();
+    /// let jwe = app.sessions().encode(&serde_json::json!({"name": "Ada"})).unwrap();
+    /// let mut request = HeaderMap::new();
+    /// request.insert(COOKIE, format!("authjs.session-token={jwe}").parse().unwrap());
+    ///
+    /// let ours = AuthLayer::builder().secret("another-secret-of-at-least-32-bytes").format(Format::V5).build().unwrap();
+    /// let why = ours.sessions().explain(&request).unwrap();
+    /// assert!(why.contains("did not decrypt: the secret differs"));
+    /// assert!(!why.contains(&jwe));
+    ///
+    /// let v4 = AuthLayer::builder().secret("the-next-js-apps-secret-32-bytes!").format(Format::V4).build().unwrap();
+    /// assert!(v4.sessions().explain(&request).unwrap().contains("reads \"next-auth.session-token\""));
+    /// assert_eq!(app.sessions().explain(&request), None);
+    /// ```
+    pub fn explain(&self, request: &HeaderMap) -> Option<String> {
+        let error = self.read::<serde::de::IgnoredAny>(request).err()?;
+        self.likely_misconfiguration(request, error)
+    }
+
+    /// The likely cause of `error`, in words, when it looks like a misconfiguration.
+    fn likely_misconfiguration(&self, headers: &HeaderMap, error: SessionError) -> Option<String> {
+        let reading = || {
+            self.cookie_names()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if error == SessionError::Missing {
+            // A session cookie of next-auth or Auth.js under a name this layer does not read.
+            let known = [Format::V5, Format::V4].into_iter().flat_map(|f| {
+                let plain = f.cookie_name();
+                [
+                    plain.to_owned(),
+                    format!("{}{plain}", cookies::SECURE_PREFIX),
+                ]
+            });
+            let found = known
+                .filter(|name| !cookies::present(headers, name).is_empty())
+                .find(|name| !self.cookie_names().any(|n| n == name))?;
+            return Some(format!(
+                "the request carries the session cookie {found:?}, but this layer reads {}: check \
+                 the format (Builder::format), the __Secure- prefix (NEXTAUTH_URL/AUTH_URL's scheme, \
+                 Builder::secure_cookie or Builder::either_prefix), or the cookie name",
+                reading()
+            ));
+        }
+        if !matches!(error, SessionError::Undecryptable | SessionError::Malformed) {
+            return None;
+        }
+        for source in &self.inner.sources {
+            let Ok(Some(value)) = cookies::read(headers, &source.name, self.inner.limits) else {
+                continue;
+            };
+            let Some(format) = source.codec.format() else {
+                continue;
+            };
+            return Some(match crate::jwe::looks_like(&value) {
+                Some(other) if other != format => format!(
+                    "the session cookie {:?} holds a {} token, but this layer reads it as {}: \
+                     set Builder::format (or Builder::formats) to match the Next.js app",
+                    source.name,
+                    other.library(),
+                    format.library()
+                ),
+                Some(_) => format!(
+                    "the session cookie {:?} did not decrypt: the secret differs from the Next.js \
+                     app's (NEXTAUTH_SECRET / AUTH_SECRET), or it was rotated without keeping the \
+                     old one (Builder::secrets)",
+                    source.name
+                ),
+                None => format!(
+                    "the session cookie {:?} is not a next-auth session token",
+                    source.name
+                ),
+            });
+        }
+        None
     }
 
     /// Decodes a bare token string with each configured format in turn.

@@ -24,6 +24,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// The library that writes this format, for messages: `next-auth v4` or `Auth.js v5`.
+    pub(crate) fn library(self) -> &'static str {
+        match self {
+            Format::V4 => "next-auth v4",
+            Format::V5 => "Auth.js v5",
+        }
+    }
+
     /// The default session cookie name, without the `__Secure-` prefix.
     ///
     /// ```
