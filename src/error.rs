@@ -106,6 +106,10 @@ pub enum ConfigError {
     },
     /// No format to read.
     NoFormat,
+    /// [`Builder::service_url`](crate::Builder::service_url) without the app URL: the sign-in
+    /// redirect must then go to the Next.js app's origin, which only `NEXTAUTH_URL` / `AUTH_URL`
+    /// / [`Builder::url`](crate::Builder::url) can say.
+    ServiceUrlWithoutAppUrl,
 }
 
 impl fmt::Display for ConfigError {
@@ -135,6 +139,10 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::InvalidMatcher(error) => error.fmt(f),
             ConfigError::NoFormat => f.write_str("at least one session format is required"),
+            ConfigError::ServiceUrlWithoutAppUrl => f.write_str(
+                "Builder::service_url needs the Next.js app's URL (NEXTAUTH_URL, AUTH_URL or \
+                 Builder::url), where the sign-in redirect goes",
+            ),
         }
     }
 }

@@ -65,6 +65,8 @@ pub(crate) struct Options {
     pub(crate) strict: bool,
     pub(crate) api_paths: Vec<String>,
     pub(crate) callback_url: CallbackUrl,
+    /// This service's own origin, when it is not the Next.js app's.
+    pub(crate) service_origin: Option<String>,
     pub(crate) update_age: Option<Duration>,
 }
 
@@ -79,6 +81,7 @@ impl Default for Options {
             strict: false,
             api_paths: vec!["/api".into()],
             callback_url: CallbackUrl::Relative,
+            service_origin: None,
             update_age: None,
         }
     }
@@ -103,6 +106,8 @@ pub(crate) struct Policy {
     /// Path prefixes whose requests are API calls (401 instead of a redirect).
     api_paths: Vec<String>,
     callback_url: CallbackUrl,
+    /// The origin `callbackUrl` points at when this service is not on the app's origin.
+    service_origin: Option<String>,
 }
 
 impl Policy {
@@ -121,6 +126,9 @@ impl Policy {
                     value: path.clone(),
                 });
             }
+        }
+        if options.service_origin.is_some() && app.is_none() {
+            return Err(ConfigError::ServiceUrlWithoutAppUrl);
         }
         let matcher = match &options.matcher {
             Some(sources) => Some(
@@ -141,6 +149,7 @@ impl Policy {
             update_age: options.update_age.map(whole_seconds),
             api_paths: options.api_paths,
             callback_url: options.callback_url,
+            service_origin: options.service_origin,
         })
     }
 
@@ -268,7 +277,14 @@ impl Policy {
             '?'
         });
         location.push_str("callbackUrl=");
-        if let (CallbackUrl::Absolute, Some(origin)) = (self.callback_url, &self.origin) {
+        // Back to this service when it has its own origin; otherwise v5's absolute form on the
+        // app's origin, or `withAuth`'s relative one.
+        let callback_origin = match (&self.service_origin, self.callback_url) {
+            (Some(service), _) => Some(service),
+            (None, CallbackUrl::Absolute) => self.origin.as_ref(),
+            (None, _) => None,
+        };
+        if let Some(origin) = callback_origin {
             form_urlencode(&mut location, origin);
         }
         form_urlencode(&mut location, &self.base_path);

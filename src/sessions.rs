@@ -244,13 +244,8 @@ impl Sessions {
                 if secrets.is_empty() || secrets.iter().any(|s| s.is_empty()) {
                     return Err(ConfigError::MissingSecret);
                 }
-                // `openssl rand -base64 32` (what next-auth's docs suggest) gives 44 characters.
-                #[cfg(feature = "tracing")]
                 if let Some(short) = secrets.iter().map(|s| s.len()).filter(|&n| n < 32).min() {
-                    tracing::warn!(
-                        length = short,
-                        "a session secret is shorter than 32 bytes; generate one with `openssl rand -base64 32`"
-                    );
+                    warn_short_secret(short);
                 }
                 names
                     .into_iter()
@@ -812,6 +807,21 @@ fn cookie_names(
         }
     }
     Ok(names)
+}
+
+/// Says, once per process, that a secret is short: in a `tracing` WARN event with the `tracing`
+/// feature, otherwise on stderr. `openssl rand -base64 32`, what next-auth's docs suggest, gives
+/// 44 characters. Not an error, because next-auth accepts any secret and a layer must read the
+/// app's sessions with the secret the app has.
+fn warn_short_secret(length: usize) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let message = "a session secret is shorter than 32 bytes; generate one with `openssl rand -base64 32`";
+        #[cfg(feature = "tracing")]
+        tracing::warn!(length, "tower-nextauth: {message}");
+        #[cfg(not(feature = "tracing"))]
+        eprintln!("tower-nextauth: {message} (this one has {length})");
+    });
 }
 
 /// A random (version 4) UUID from the OS CSPRNG, like `crypto.randomUUID()`.

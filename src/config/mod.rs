@@ -106,6 +106,10 @@ impl Builder {
     }
 
     /// The session secret (`NEXTAUTH_SECRET` / `AUTH_SECRET`).
+    ///
+    /// A secret shorter than 32 bytes still works (next-auth accepts it, and the layer must read
+    /// the app's sessions), but [`build`](Self::build) says so once per process: in a `tracing`
+    /// warning with the `tracing` feature, otherwise on stderr.
     pub fn secret(self, secret: impl AsRef<[u8]>) -> Self {
         self.secrets([secret])
     }
@@ -195,6 +199,46 @@ impl Builder {
     /// [`ConfigError::InvalidUrl`] when `url` is not an http(s) URL with a host.
     pub fn url(mut self, url: &str) -> Result<Self, ConfigError> {
         self.url = Some(Url::parse(url, "Builder::url")?);
+        Ok(self)
+    }
+
+    /// This service's own public URL, when it runs on another origin than the Next.js app (Next
+    /// on `:3000`, Rust on `:4000`, or `app.example.com` and `api.example.com`). The sign-in
+    /// redirect still goes to the app ([`url`](Self::url) is required), but its `callbackUrl`
+    /// is this origin plus the request's path and query, so the user comes back here after
+    /// signing in. Only the origin of `url` is used.
+    ///
+    /// next-auth only follows a `callbackUrl` on another origin when its `redirect` callback
+    /// allows it; see the README section "Where the Rust service lives".
+    ///
+    /// ```
+    /// use http::{header::LOCATION, Request, Response};
+    /// use tower::{service_fn, Layer, ServiceExt};
+    /// use tower_nextauth::AuthLayer;
+    ///
+    /// # tokio_test::block_on(async {
+    /// let layer = AuthLayer::builder()
+    ///     .secret("a-development-secret-of-32-bytes!")
+    ///     .url("http://localhost:3000")?
+    ///     .service_url("http://localhost:4000")?
+    ///     .build()?;
+    /// let svc = layer.layer(service_fn(|_req: Request<()>| async {
+    ///     Ok::<_, std::convert::Infallible>(Response::new(String::new()))
+    /// }));
+    /// let res = svc.oneshot(Request::get("/rs/me?tab=1").body(()).unwrap()).await.unwrap();
+    /// assert_eq!(
+    ///     res.headers()[LOCATION],
+    ///     "http://localhost:3000/api/auth/signin?callbackUrl=http%3A%2F%2Flocalhost%3A4000%2Frs%2Fme%3Ftab%3D1"
+    /// );
+    /// # Ok::<_, tower_nextauth::ConfigError>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidUrl`] when `url` is not an http(s) URL with a host; [`build`](Self::build)
+    /// then fails with [`ConfigError::ServiceUrlWithoutAppUrl`] if there is no app URL.
+    pub fn service_url(mut self, url: &str) -> Result<Self, ConfigError> {
+        self.policy.service_origin = Some(Url::parse(url, "Builder::service_url")?.origin);
         Ok(self)
     }
 
