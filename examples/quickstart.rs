@@ -25,7 +25,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
-use tower_nextauth::{Builder, CsrfToken, Decision, Format, Sessions, Token};
+use tower_nextauth::csrf::{CsrfError, CsrfToken};
+use tower_nextauth::{Builder, Decision, Format, SessionEndpoint, Sessions, Token};
 
 /// For local development only: anyone who reads this file can forge sessions signed with it.
 const DEV_SECRET: &str = "tower-nextauth-quickstart-development-secret";
@@ -85,7 +86,7 @@ fn app(sessions: Sessions) -> Router {
         .route("/", get(home))
         .route("/api/auth/signin", get(sign_in_form).post(sign_in))
         .route("/api/auth/signout", axum::routing::post(sign_out))
-        .route_service("/api/auth/session", sessions.endpoint())
+        .route_service("/api/auth/session", SessionEndpoint::new(sessions.clone()))
         .route("/dashboard", get(dashboard))
         .route("/admin", get(admin))
         .route("/api/me", get(me))
@@ -130,7 +131,7 @@ fn sign_out_form(csrf: &CsrfToken) -> String {
 }
 
 /// The 403 for a POST that fails the CSRF checks; the reason is not secret.
-fn csrf_refused(reason: tower_nextauth::CsrfError) -> Response {
+fn csrf_refused(reason: CsrfError) -> Response {
     (
         StatusCode::FORBIDDEN,
         format!("CSRF check failed: {reason}"),

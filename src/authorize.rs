@@ -1,14 +1,16 @@
-//! The `authorized` predicate: the decision, the sync and async traits, the closure adapters,
-//! and the default.
+//! The `authorized` predicate: the decision, the sync and async traits with their blanket
+//! implementations for closures (as tower-http's `ValidateRequest`), and the default.
 
-use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderValue, Response};
+use pin_project_lite::pin_project;
 
-use crate::Token;
+use crate::token::Token;
 
 /// What `authorized` decided for one request.
 ///
@@ -30,8 +32,8 @@ pub enum Decision {
     Forbidden,
     /// Send a `307` to this location (v5's `NextResponse.redirect` from `authorized`).
     Redirect(HeaderValue),
-    /// Send this response as it is (v5's `authorized` returning a `Response`). The body reaches
-    /// the client for the body types listed on [`Render`](crate::Render).
+    /// Send this response as it is (v5's `authorized` returning a `Response`). The layer's
+    /// renderer moves it into the service's body type ([`Render::respond`](crate::render::Render::respond)).
     Respond(Response<Bytes>),
 }
 
@@ -48,7 +50,8 @@ impl From<bool> for Decision {
 /// Decides whether a request may pass: `callbacks.authorized({ req, token })`.
 ///
 /// Implement it for a type of your own, or pass a closure to
-/// [`AuthLayer::authorized`](crate::AuthLayer::authorized).
+/// [`AuthLayer::authorized`](crate::AuthLayer::authorized): every
+/// `Fn(&Parts, Option<&Token<C>>) -> impl Into<Decision>` is an `Authorize<C>`.
 ///
 /// ```
 /// use http::request::Parts;
@@ -70,7 +73,7 @@ impl From<bool> for Decision {
 /// let (parts, ()) = http::Request::new(()).into_parts();
 /// assert!(matches!(Admin.authorize(&parts, None), Decision::Unauthenticated));
 /// ```
-pub trait Authorize<C = crate::Claims>: Send + Sync + 'static {
+pub trait Authorize<C = crate::token::Claims>: Send + Sync + 'static {
     /// Decides for the request head `request` and its session `token` (`None` when the request has
     /// no valid session).
     fn authorize(&self, request: &Parts, token: Option<&Token<C>>) -> Decision;
@@ -93,32 +96,23 @@ impl<C> Authorize<C> for HasToken {
     }
 }
 
-/// A closure used as an [`Authorize`]; built by [`AuthLayer::authorized`](crate::AuthLayer::authorized).
-#[derive(Clone, Copy)]
-pub struct AuthorizeFn<F>(pub(crate) F);
-
-impl<F> fmt::Debug for AuthorizeFn<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("AuthorizeFn").finish()
-    }
-}
-
-impl<C, F, R> Authorize<C> for AuthorizeFn<F>
+impl<C, F, R> Authorize<C> for F
 where
     F: Fn(&Parts, Option<&Token<C>>) -> R + Send + Sync + 'static,
     R: Into<Decision>,
 {
     fn authorize(&self, request: &Parts, token: Option<&Token<C>>) -> Decision {
-        (self.0)(request, token).into()
+        self(request, token).into()
     }
 }
 
 /// An asynchronous `authorized`, for a database or revocation lookup.
 ///
 /// The returned future must not borrow the request or the token: copy out what the lookup needs
-/// (a `jti`, a user id) before the `async` block. Built from a closure by
-/// [`AuthLayer::authorized_async`](crate::AuthLayer::authorized_async).
-pub trait AsyncAuthorize<C = crate::Claims>: Send + Sync + 'static {
+/// (a `jti`, a user id) before the `async` block. Every
+/// `Fn(&Parts, Option<&Token<C>>) -> impl Future<Output = impl Into<Decision>>` is an
+/// `AsyncAuthorize<C>`; see [`AuthLayer::authorized_async`](crate::AuthLayer::authorized_async).
+pub trait AsyncAuthorize<C = crate::token::Claims>: Send + Sync + 'static {
     /// The decision, once known.
     type Future: Future<Output = Decision>;
 
@@ -126,60 +120,47 @@ pub trait AsyncAuthorize<C = crate::Claims>: Send + Sync + 'static {
     fn authorize(&self, request: &Parts, token: Option<&Token<C>>) -> Self::Future;
 }
 
-/// A closure used as an [`AsyncAuthorize`]; built by
-/// [`AuthLayer::authorized_async`](crate::AuthLayer::authorized_async).
-#[derive(Clone, Copy)]
-pub struct AsyncAuthorizeFn<F>(pub(crate) F);
-
-impl<F> fmt::Debug for AsyncAuthorizeFn<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("AsyncAuthorizeFn").finish()
-    }
-}
-
-impl<C, F, Fut, R> AsyncAuthorize<C> for AsyncAuthorizeFn<F>
+impl<C, F, Fut> AsyncAuthorize<C> for F
 where
     F: Fn(&Parts, Option<&Token<C>>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = R>,
-    R: Into<Decision>,
+    Fut: Future,
+    Fut::Output: Into<Decision>,
 {
-    type Future = futures_map::Map<Fut>;
+    type Future = DecisionFuture<Fut>;
 
     fn authorize(&self, request: &Parts, token: Option<&Token<C>>) -> Self::Future {
-        futures_map::Map {
-            future: (self.0)(request, token),
-        }
+        DecisionFuture::new(self(request, token))
     }
 }
 
-mod futures_map {
-    use std::future::Future;
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-
-    use pin_project_lite::pin_project;
-
-    use super::Decision;
-
-    pin_project! {
-        /// Converts an async `authorized` closure's output into a [`Decision`].
-        pub struct Map<F> {
-            #[pin]
-            pub(crate) future: F,
-        }
-    }
-
-    impl<F, R> Future for Map<F>
-    where
-        F: Future<Output = R>,
-        R: Into<Decision>,
-    {
-        type Output = Decision;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Decision> {
-            self.project().future.poll(cx).map(Into::into)
-        }
+pin_project! {
+    /// The future of an async `authorized` closure, its output converted into a [`Decision`].
+    pub struct DecisionFuture<F> {
+        #[pin]
+        future: F,
     }
 }
 
-pub use futures_map::Map as DecisionFuture;
+impl<F> DecisionFuture<F> {
+    pub(crate) fn new(future: F) -> Self {
+        Self { future }
+    }
+}
+
+impl<F> Future for DecisionFuture<F>
+where
+    F: Future,
+    F::Output: Into<Decision>,
+{
+    type Output = Decision;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Decision> {
+        self.project().future.poll(cx).map(Into::into)
+    }
+}
+
+impl<F> std::fmt::Debug for DecisionFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecisionFuture").finish_non_exhaustive()
+    }
+}

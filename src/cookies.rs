@@ -7,7 +7,8 @@ use std::borrow::Cow;
 use http::header::{AUTHORIZATION, COOKIE};
 use http::HeaderMap;
 
-use crate::SessionError;
+use crate::error::SessionError;
+use crate::token::Format;
 
 /// Caps on what a request may carry as its session, checked before any decoding: the session
 /// cookie (all chunks together) and the `Authorization: Bearer` header.
@@ -64,6 +65,34 @@ impl Default for Limits {
             max_chunks: 16,
         }
     }
+}
+
+/// The prefix next-auth puts on cookie names when it runs on HTTPS.
+pub(crate) const SECURE_PREFIX: &str = "__Secure-";
+/// The stricter prefix (RFC 6265bis §4.1.3.2): `Secure`, `Path=/`, no `Domain`.
+pub(crate) const HOST_PREFIX: &str = "__Host-";
+
+/// Whether `name` starts with a cookie prefix; browsers compare prefixes case-insensitively
+/// (RFC 6265bis §4.1.3).
+pub(crate) fn has_prefix(name: &str, prefix: &str) -> bool {
+    name.len() >= prefix.len()
+        && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// The domains `cookie.serialize` accepts (cookie@0.7.2 index.js `domainValueRegExp`): dot-separated
+/// labels of letters, digits and inner hyphens, up to 63 bytes each, with an optional leading dot.
+pub(crate) fn valid_domain(domain: &str) -> bool {
+    let labels = domain.strip_prefix('.').unwrap_or(domain);
+    !labels.is_empty()
+        && labels.split('.').all(|label| {
+            let bytes = label.as_bytes();
+            (1..=63).contains(&bytes.len())
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                && bytes[0] != b'-'
+                && bytes[bytes.len() - 1] != b'-'
+        })
 }
 
 /// The session cookie `name` from `headers`, reassembled from chunks when needed.
@@ -308,9 +337,9 @@ mod tests {
 /// The chunk size of next-auth's `SessionStore`: 4096 minus its estimate of an empty cookie
 /// (163 bytes in next-auth@4.24.15 core/lib/cookie.js, 160 in @auth/core@0.41.3
 /// lib/utils/cookie.js).
-pub(crate) fn chunk_size(format: Option<crate::Format>) -> usize {
+pub(crate) fn chunk_size(format: Option<Format>) -> usize {
     match format {
-        Some(crate::Format::V4) => 4096 - 163,
+        Some(Format::V4) => 4096 - 163,
         _ => 4096 - 160,
     }
 }

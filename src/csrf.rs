@@ -24,7 +24,7 @@ use http::{HeaderMap, HeaderValue, Uri};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::Format;
+use crate::token::Format;
 
 /// next-auth's login-CSRF protection: issues and verifies the double-submit `csrfToken` exactly
 /// as next-auth@4 and @auth/core do, and refuses cross-site POSTs by `Origin` and
@@ -48,7 +48,8 @@ use crate::Format;
 ///
 /// ```
 /// use http::{header, HeaderMap, Uri};
-/// use tower_nextauth::{AuthLayer, CsrfError, Format};
+/// use tower_nextauth::csrf::CsrfError;
+/// use tower_nextauth::{AuthLayer, Format};
 ///
 /// let layer = AuthLayer::builder()
 ///     .secret("a-development-secret-of-32-bytes!")
@@ -91,21 +92,20 @@ pub struct Csrf {
 impl Csrf {
     /// Built once, by `Builder::build`, from the resolved configuration: the first (writing)
     /// format, the secrets newest first, whether cookies are secure, and the app URL's origin.
-    pub(crate) fn new<S: AsRef<[u8]>>(
+    pub(crate) fn new(
         format: Format,
-        secrets: impl IntoIterator<Item = S>,
+        secrets: &[&[u8]],
         secure: bool,
         origin: Option<&str>,
     ) -> Self {
-        let secrets: Vec<S> = secrets.into_iter().collect();
         let secret = match format {
             // next-auth@4.24.15 core/init.js: `options.secret` is the single configured secret.
-            Format::V4 => secrets.first().map(|s| s.as_ref().to_vec()),
+            Format::V4 => secrets.first().map(|s| s.to_vec()),
             // @auth/core@0.41.3 lib/init.js: `${options.secret}` on an array joins with ",".
-            Format::V5 => (!secrets.is_empty()).then(|| secrets.join_with(b',')),
+            Format::V5 => (!secrets.is_empty()).then(|| secrets.join(&b',')),
         };
         // An empty secret (possible only with a custom decoder) would make the hash public.
-        let usable = !secrets.is_empty() && secrets.iter().all(|s| !s.as_ref().is_empty());
+        let usable = !secrets.is_empty() && secrets.iter().all(|s| !s.is_empty());
         let secret = match secret {
             Some(secret) if usable => secret,
             _ => random_hex(32).into_bytes(),
@@ -187,7 +187,8 @@ impl Csrf {
     ///
     /// ```
     /// use http::{header, HeaderMap, Uri};
-    /// use tower_nextauth::{AuthLayer, CsrfError};
+    /// use tower_nextauth::csrf::CsrfError;
+    /// use tower_nextauth::AuthLayer;
     ///
     /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").build().unwrap();
     /// let csrf = layer.sessions().csrf();
@@ -216,7 +217,8 @@ impl Csrf {
     ///
     /// ```
     /// use http::HeaderMap;
-    /// use tower_nextauth::{AuthLayer, CsrfError};
+    /// use tower_nextauth::csrf::CsrfError;
+    /// use tower_nextauth::AuthLayer;
     ///
     /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").build().unwrap();
     /// let csrf = layer.sessions().csrf();
@@ -266,7 +268,8 @@ impl Csrf {
     ///
     /// ```
     /// use http::{HeaderMap, Uri};
-    /// use tower_nextauth::{AuthLayer, CsrfError};
+    /// use tower_nextauth::csrf::CsrfError;
+    /// use tower_nextauth::AuthLayer;
     ///
     /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").build().unwrap();
     /// let csrf = layer.sessions().csrf();
@@ -398,7 +401,7 @@ impl fmt::Debug for CsrfToken {
 /// Why [`Csrf`] refused a request.
 ///
 /// ```
-/// use tower_nextauth::CsrfError;
+/// use tower_nextauth::csrf::CsrfError;
 /// assert_eq!(CsrfError::CrossSite.to_string(), "cross-site");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -531,48 +534,30 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// `Array.prototype.join` for byte strings.
-trait JoinWith {
-    fn join_with(&self, separator: u8) -> Vec<u8>;
-}
-
-impl<S: AsRef<[u8]>> JoinWith for [S] {
-    fn join_with(&self, separator: u8) -> Vec<u8> {
-        let mut out = Vec::new();
-        for (i, s) in self.iter().enumerate() {
-            if i > 0 {
-                out.push(separator);
-            }
-            out.extend_from_slice(s.as_ref());
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn v5_joins_several_secrets_with_commas_like_a_template_string() {
-        let csrf = Csrf::new(Format::V5, ["a", "b"], false, None);
+        let csrf = Csrf::new(Format::V5, &[b"a", b"b"], false, None);
         assert_eq!(csrf.secret, b"a,b");
-        let csrf = Csrf::new(Format::V4, ["a", "b"], false, None);
+        let csrf = Csrf::new(Format::V4, &[b"a", b"b"], false, None);
         assert_eq!(csrf.secret, b"a");
     }
 
     #[test]
     fn no_or_empty_secret_draws_a_random_one() {
-        let none = Csrf::new(Format::V5, Vec::<&str>::new(), false, None);
+        let none = Csrf::new(Format::V5, &[], false, None);
         assert_eq!(none.secret.len(), 64);
-        let empty = Csrf::new(Format::V5, ["", ""], false, None);
+        let empty = Csrf::new(Format::V5, &[b"", b""], false, None);
         assert_ne!(empty.secret, b",");
     }
 
     #[test]
     fn hash_matches_node_create_hash() {
         // node -e 'console.log(require("crypto").createHash("sha256").update("tokens").digest("hex"))'
-        let csrf = Csrf::new(Format::V4, ["s"], false, None);
+        let csrf = Csrf::new(Format::V4, &[b"s"], false, None);
         assert_eq!(
             csrf.hash("token"),
             "c51e455b41df6c017327e16001dd064b8b6733faeaa69b23d9bd79c8079237d5"

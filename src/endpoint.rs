@@ -8,7 +8,9 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, EXPIRES, PRAGMA, SET_COOKIE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use tower_service::Service;
 
-use crate::{Claims, Format, SessionError, Sessions};
+use crate::error::SessionError;
+use crate::sessions::Sessions;
+use crate::token::{Claims, Format};
 
 /// A tower service that answers like next-auth's session route, so the Next.js client's
 /// `useSession()` can be pointed at a Rust backend.
@@ -27,7 +29,7 @@ use crate::{Claims, Format, SessionError, Sessions};
 /// ```
 /// use http::{header, Request};
 /// use tower::ServiceExt;
-/// use tower_nextauth::{AuthLayer, Format};
+/// use tower_nextauth::{AuthLayer, Format, SessionEndpoint};
 ///
 /// # tokio_test::block_on(async {
 /// let layer = AuthLayer::builder()
@@ -36,7 +38,7 @@ use crate::{Claims, Format, SessionError, Sessions};
 ///     .clock(|| 1_700_000_000)
 ///     .build()
 ///     .unwrap();
-/// let endpoint = layer.sessions().endpoint();
+/// let endpoint = SessionEndpoint::new(layer.sessions().clone());
 /// let cookie = layer.sessions().sign_in(&Default::default(), &serde_json::json!({
 ///     "name": "Ada", "email": "ada@example.com", "picture": "https://example.com/a.png", "sub": "42",
 /// })).unwrap();
@@ -60,19 +62,16 @@ pub struct SessionEndpoint {
     sessions: Sessions,
 }
 
-impl Sessions {
-    /// The next-auth-compatible session endpoint for these sessions.
-    pub fn endpoint(&self) -> SessionEndpoint {
-        SessionEndpoint {
-            sessions: self.clone(),
-        }
-    }
-}
-
 impl SessionEndpoint {
+    /// The next-auth-compatible session endpoint for `sessions` (a clone of
+    /// [`AuthLayer::sessions`](crate::AuthLayer::sessions)).
+    pub fn new(sessions: Sessions) -> Self {
+        Self { sessions }
+    }
+
     fn respond(&self, headers: &http::HeaderMap) -> Response<String> {
         let sessions = &self.sessions;
-        let (body, cookies) = match sessions.read_found::<Claims>(headers, false) {
+        let (body, cookies) = match sessions.read_cookie::<Claims>(headers) {
             Ok(found) => {
                 let claims = found.token.claims();
                 let mut user = String::from("{");
@@ -90,14 +89,14 @@ impl SessionEndpoint {
                 user.push('}');
                 let expires = crate::cookies::iso_8601(sessions.expires());
                 let body = format!(r#"{{"user":{user},"expires":"{expires}"}}"#);
-                let cookies = found
-                    .source
-                    .and_then(|source| sessions.reissue(headers, source, &found.payload))
+                let cookies = sessions
+                    .reissue(headers, &found)
+                    .map(|(_, cookies)| cookies)
                     .unwrap_or_default();
                 (body, cookies)
             }
             Err(error) => {
-                let empty = match sessions.inner.sources[0].codec_format() {
+                let empty = match sessions.first_format() {
                     Some(Format::V4) => "{}",
                     _ => "null",
                 };

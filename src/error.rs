@@ -51,13 +51,27 @@ impl std::fmt::Display for SessionError {
 impl std::error::Error for SessionError {}
 
 /// A configuration the layer refuses to start with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` output is the same sentence as its `Display`, because `.expect()` and
+/// `fn main() -> Result<..>` print `Debug`: the message names the offending value and where it
+/// came from.
+///
+/// ```
+/// use tower_nextauth::Builder;
+///
+/// let error = Builder::new().sign_in_page("login").secret("s").build().unwrap_err();
+/// assert_eq!(
+///     format!("{error:?}"),
+///     "Builder::sign_in_page must be a path of visible ASCII starting with '/', got \"login\""
+/// );
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// No secret, or an empty one, while a built-in format needs one. next-auth would start and
     /// redirect every request to `?error=Configuration`; we fail before serving anything.
     MissingSecret,
-    /// `NEXTAUTH_URL`/`AUTH_URL` (or [`Builder::url`]) is not an absolute `http`/`https` URL
+    /// `NEXTAUTH_URL`/`AUTH_URL` (or [`Builder::url`](crate::Builder::url)) is not an absolute `http`/`https` URL
     /// with a host. `from` says where the value came from (`NEXTAUTH_URL`, `AUTH_URL` or
     /// `Builder::url`); `value` is the value as given, with any user info replaced by `***`.
     InvalidUrl {
@@ -68,10 +82,17 @@ pub enum ConfigError {
     },
     /// A matcher source Next.js would refuse too.
     InvalidMatcher(crate::matcher::MatcherError),
-    /// A base path or page that is not a path beginning with `/`.
-    InvalidPath(&'static str),
-    /// A cookie name that cannot appear in a `Cookie` header.
-    InvalidCookieName,
+    /// A base path or page that is not a path beginning with `/` (or has characters a path
+    /// cannot carry).
+    InvalidPath {
+        /// Which setting: `Builder::base_path`, `Builder::sign_in_page` or `Builder::error_page`.
+        what: &'static str,
+        /// The value as given.
+        value: String,
+    },
+    /// A cookie name that cannot appear in a `Cookie` header (empty, or with a separator,
+    /// space or control character).
+    InvalidCookieName(String),
     /// A cookie `Domain` that `cookie.serialize` would refuse (a host name such as
     /// `example.com` or `.example.com`); the value is named.
     InvalidCookieDomain(String),
@@ -85,6 +106,10 @@ pub enum ConfigError {
     },
     /// No format to read.
     NoFormat,
+    /// [`Builder::service_url`](crate::Builder::service_url) without the app URL: the sign-in
+    /// redirect must then go to the Next.js app's origin, which only `NEXTAUTH_URL` / `AUTH_URL`
+    /// / [`Builder::url`](crate::Builder::url) can say.
+    ServiceUrlWithoutAppUrl,
 }
 
 impl fmt::Display for ConfigError {
@@ -97,8 +122,14 @@ impl fmt::Display for ConfigError {
                 f,
                 "{from} must be an absolute http:// or https:// URL with a host, got {value:?}"
             ),
-            ConfigError::InvalidPath(what) => write!(f, "{what} must be a path starting with '/'"),
-            ConfigError::InvalidCookieName => f.write_str("invalid session cookie name"),
+            ConfigError::InvalidPath { what, value } => write!(
+                f,
+                "{what} must be a path of visible ASCII starting with '/', got {value:?}"
+            ),
+            ConfigError::InvalidCookieName(name) => write!(
+                f,
+                "invalid session cookie name {name:?}: a cookie name is visible ASCII without separators ()<>@,;:\\\"/[]?={{}}"
+            ),
             ConfigError::InvalidCookieDomain(domain) => {
                 write!(f, "invalid cookie domain {domain:?}: expected a host name such as \"example.com\"")
             }
@@ -108,7 +139,17 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::InvalidMatcher(error) => error.fmt(f),
             ConfigError::NoFormat => f.write_str("at least one session format is required"),
+            ConfigError::ServiceUrlWithoutAppUrl => f.write_str(
+                "Builder::service_url needs the Next.js app's URL (NEXTAUTH_URL, AUTH_URL or \
+                 Builder::url), where the sign-in redirect goes",
+            ),
         }
+    }
+}
+
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

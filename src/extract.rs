@@ -8,12 +8,15 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::StatusCode;
 
-use crate::Token;
+use crate::token::{Checked, Token};
 
-/// Marks a request that [`AuthLayer`](crate::AuthLayer) let through without a session, so that
-/// extractors can tell "no session" from "no layer".
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Checked;
+/// The URI before an enclosing `Router::nest` (or `nest_service`) stripped its prefix: axum's
+/// router stores it as `OriginalUri` before it routes.
+pub(crate) fn original_uri(extensions: &http::Extensions) -> Option<&http::Uri> {
+    extensions
+        .get::<axum::extract::OriginalUri>()
+        .map(|original| &original.0)
+}
 
 /// Why `Token<C>` could not be extracted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

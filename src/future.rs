@@ -1,21 +1,22 @@
-//! The response futures: the inner service's future, a ready rejection, or (for async
-//! `authorized`) a decision still pending. Nothing is boxed.
+//! The response futures of [`AuthService`](crate::AuthService) and
+//! [`AsyncAuthService`](crate::AsyncAuthService): the inner service's future, a ready rejection,
+//! or (for an async `authorized`) a decision still pending. Nothing is boxed.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::request::Parts;
-use http::{HeaderValue, Request, Response};
+use http::{Request, Response};
 use pin_project_lite::pin_project;
 use serde::de::DeserializeOwned;
 use tower_service::Service;
 
 use crate::authorize::AsyncAuthorize;
-use crate::layer::Shared;
-use crate::service::Prepared;
+pub use crate::authorize::DecisionFuture;
+use crate::decide::{Prepared, Refresh, Shared};
+use crate::render::Render;
 
 pin_project! {
     /// Response future of [`AuthService`](crate::AuthService).
@@ -81,97 +82,32 @@ impl<F, B> std::fmt::Debug for ResponseFuture<F, B> {
     }
 }
 
-/// A re-issued session cookie set, appended to the inner service's response.
-pub(crate) struct Refresh {
-    pub(crate) name: String,
-    pub(crate) cookies: Vec<HeaderValue>,
-}
-
-impl Refresh {
-    fn apply(self, headers: &mut http::HeaderMap) {
-        // A handler that wrote the session itself (sign-in, sign-out) has the last word.
-        let handler_wrote_session = headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .any(|value| value.as_bytes().starts_with(self.name.as_bytes()));
-        if handler_wrote_session {
-            return;
-        }
-        for cookie in self.cookies {
-            headers.append(SET_COOKIE, cookie);
-        }
-        // A response that carries a session must never be stored by a shared cache and served
-        // to someone else, whatever the handler said: next-auth marks its own session responses
-        // `private, no-cache, no-store` (next-auth@4.24.15 core/routes/session.js).
-        private_no_store(headers);
-        vary_cookie(headers);
-    }
-}
-
-/// `Cache-Control` with `public` removed and `private` and `no-store` present; the handler's
-/// other directives stay.
-fn private_no_store(headers: &mut http::HeaderMap) {
-    let mut directives: Vec<String> = Vec::new();
-    for value in headers.get_all(CACHE_CONTROL) {
-        let Ok(value) = value.to_str() else { continue };
-        for directive in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-            let name = directive.split('=').next().unwrap_or_default().trim();
-            if !name.eq_ignore_ascii_case("public") {
-                directives.push(directive.to_owned());
-            }
-        }
-    }
-    for needed in ["private", "no-store"] {
-        if !directives.iter().any(|d| d.eq_ignore_ascii_case(needed)) {
-            directives.push(needed.to_owned());
-        }
-    }
-    let joined = directives.join(", ");
-    // Rebuilt from visible ASCII pieces of valid header values.
-    let value = HeaderValue::from_str(&joined)
-        .unwrap_or_else(|_| HeaderValue::from_static("private, no-store"));
-    headers.insert(CACHE_CONTROL, value);
-}
-
-/// Adds `Cookie` to `Vary`, unless it is there already or `Vary: *`.
-fn vary_cookie(headers: &mut http::HeaderMap) {
-    let covered = headers.get_all(VARY).iter().any(|value| {
-        value.to_str().is_ok_and(|v| {
-            v.split(',')
-                .map(str::trim)
-                .any(|f| f == "*" || f.eq_ignore_ascii_case("cookie"))
-        })
-    });
-    if !covered {
-        headers.append(VARY, HeaderValue::from_static("Cookie"));
-    }
-}
-
 /// What the async future holds while `authorized` runs: the ready inner service and the request.
-struct Pending<S, A, C, ReqBody> {
+struct Pending<S, A, R, C, ReqBody> {
     inner: S,
     parts: Parts,
     body: ReqBody,
     prepared: Prepared<C>,
     shared: Arc<Shared<A>>,
+    render: R,
 }
 
 pin_project! {
     /// Response future of [`AsyncAuthService`](crate::AsyncAuthService): first the `authorized`
     /// future, then the inner service's.
-    pub struct AsyncResponseFuture<S, A, C, ReqBody, ResBody>
+    pub struct AsyncResponseFuture<S, A, R, C, ReqBody, ResBody>
     where
         S: Service<Request<ReqBody>>,
         A: AsyncAuthorize<C>,
     {
         #[pin]
-        state: State<S, A, C, ReqBody, ResBody>,
+        state: State<S, A, R, C, ReqBody, ResBody>,
     }
 }
 
 pin_project! {
     #[project = StateProj]
-    enum State<S, A, C, ReqBody, ResBody>
+    enum State<S, A, R, C, ReqBody, ResBody>
     where
         S: Service<Request<ReqBody>>,
         A: AsyncAuthorize<C>,
@@ -179,7 +115,7 @@ pin_project! {
         Authorizing {
             #[pin]
             decision: A::Future,
-            pending: Option<Pending<S, A, C, ReqBody>>,
+            pending: Option<Pending<S, A, R, C, ReqBody>>,
         },
         Calling {
             #[pin]
@@ -188,7 +124,7 @@ pin_project! {
     }
 }
 
-impl<S, A, C, ReqBody, ResBody> AsyncResponseFuture<S, A, C, ReqBody, ResBody>
+impl<S, A, R, C, ReqBody, ResBody> AsyncResponseFuture<S, A, R, C, ReqBody, ResBody>
 where
     S: Service<Request<ReqBody>>,
     A: AsyncAuthorize<C>,
@@ -202,13 +138,17 @@ where
     }
 
     pub(crate) fn authorizing(
-        decision: A::Future,
         inner: S,
-        parts: Parts,
-        body: ReqBody,
-        prepared: Prepared<C>,
+        request: Request<ReqBody>,
         shared: Arc<Shared<A>>,
-    ) -> Self {
+        render: R,
+    ) -> Self
+    where
+        C: DeserializeOwned,
+    {
+        let (parts, body) = request.into_parts();
+        let prepared = shared.prepare::<C>(&parts);
+        let decision = shared.authorize().authorize(&parts, prepared.token());
         Self {
             state: State::Authorizing {
                 decision,
@@ -218,18 +158,19 @@ where
                     body,
                     prepared,
                     shared,
+                    render,
                 }),
             },
         }
     }
 }
 
-impl<S, A, C, ReqBody, ResBody> Future for AsyncResponseFuture<S, A, C, ReqBody, ResBody>
+impl<S, A, R, C, ReqBody, ResBody> Future for AsyncResponseFuture<S, A, R, C, ReqBody, ResBody>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     A: AsyncAuthorize<C>,
+    R: Render<ResBody>,
     C: DeserializeOwned + Clone + Send + Sync + 'static,
-    ResBody: Default + 'static,
 {
     type Output = Result<Response<ResBody>, S::Error>;
 
@@ -245,8 +186,9 @@ where
                         body,
                         prepared,
                         shared,
+                        render,
                     } = pending.take().expect("polled after completion");
-                    let future = match shared.finish(&mut parts, prepared, decision) {
+                    let future = match shared.finish(&mut parts, prepared, decision, &render) {
                         Ok(refresh) => ResponseFuture::refreshing(
                             inner.call(Request::from_parts(parts, body)),
                             refresh,
@@ -261,7 +203,8 @@ where
     }
 }
 
-impl<S, A, C, ReqBody, ResBody> std::fmt::Debug for AsyncResponseFuture<S, A, C, ReqBody, ResBody>
+impl<S, A, R, C, ReqBody, ResBody> std::fmt::Debug
+    for AsyncResponseFuture<S, A, R, C, ReqBody, ResBody>
 where
     S: Service<Request<ReqBody>>,
     A: AsyncAuthorize<C>,

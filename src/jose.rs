@@ -13,7 +13,8 @@ use std::path::Path;
 use josekit::jwk::{Jwk, JwkSet};
 use josekit::jws::{EdDSA, JwsHeader, JwsVerifier, ES256, HS256, HS384, HS512, RS256};
 
-use crate::{Decoder, SessionError};
+use crate::error::SessionError;
+use crate::sessions::Decoder;
 
 /// A key that could not be loaded. The message names the problem, never key bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

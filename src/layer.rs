@@ -1,164 +1,21 @@
-//! [`AuthLayer`]: the configuration, shared by every [`AuthService`] it builds.
+//! [`AuthLayer`] and [`AsyncAuthLayer`]: the configuration, shared by every service they build.
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use http::request::Parts;
 use tower_layer::Layer;
 
-use crate::authorize::{AsyncAuthorize, AsyncAuthorizeFn, Authorize, AuthorizeFn, HasToken};
-use crate::reject::{CallbackUrl, Render};
-use crate::{AsyncAuthService, AuthService, Builder, Claims, Decision, Sessions, Token};
-
-/// How the built-in skip list (the auth path, `/_next`, `/favicon.ico`) matches request paths.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SkipMode {
-    /// A skip entry covers itself and the paths below it: `/api/auth` skips `/api/auth/session`
-    /// but not `/api/authors`.
-    #[default]
-    Segment,
-    /// `withAuth`'s plain `startsWith` (next-auth 4.24.15, `next/middleware.js`): `/api/authors`,
-    /// `/_nextdata` and `/favicon.ico.bak` are skipped too, and so are left unprotected. For exact
-    /// parity only.
-    Prefix,
-}
-
-/// Route-level settings, fixed when the layer is built.
-#[derive(Clone)]
-pub(crate) struct Policy {
-    /// Next.js `config.matcher`: requests it does not cover pass untouched.
-    pub(crate) matcher: Option<crate::Matcher>,
-    pub(crate) base_path: String,
-    pub(crate) auth_path: String,
-    pub(crate) sign_in_page: String,
-    pub(crate) error_page: String,
-    pub(crate) skip: SkipMode,
-    pub(crate) origin: Option<String>,
-    pub(crate) strict: bool,
-    /// Sliding sessions: re-issue cookies whose `iat` is at least this many seconds old.
-    pub(crate) update_age: Option<i64>,
-    /// Path prefixes whose requests are API calls (401 instead of a redirect).
-    pub(crate) api_paths: Vec<String>,
-    pub(crate) callback_url: CallbackUrl,
-    pub(crate) render: Arc<dyn Render>,
-}
-
-impl fmt::Debug for Policy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Policy")
-            .field("matcher", &self.matcher)
-            .field("base_path", &self.base_path)
-            .field("auth_path", &self.auth_path)
-            .field("sign_in_page", &self.sign_in_page)
-            .field("error_page", &self.error_page)
-            .field("skip", &self.skip)
-            .field("origin", &self.origin)
-            .field("strict", &self.strict)
-            .field("update_age", &self.update_age)
-            .field("api_paths", &self.api_paths)
-            .field("callback_url", &self.callback_url)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Policy {
-    /// The Next.js `pathname`: the path without the `basePath`.
-    pub(crate) fn pathname<'a>(&self, path: &'a str) -> &'a str {
-        if self.base_path.is_empty() {
-            return path;
-        }
-        match path.strip_prefix(self.base_path.as_str()) {
-            Some("") => "/",
-            Some(rest) if rest.starts_with('/') => rest,
-            _ => path,
-        }
-    }
-
-    /// Whether a request passes untouched: not covered by the matcher, or on the skip list.
-    ///
-    /// The one place that decides, and it fails closed. `path` is the request path; `original`
-    /// the path before an enclosing router stripped a prefix (axum's `OriginalUri`), which is
-    /// the one the matcher is written for. Each is read in every form in
-    /// [`Forms`](crate::pathname::Forms): as sent, as Next.js parses it (percent-encoded, dot
-    /// segments resolved), and with runs of slashes collapsed. The request is covered when the
-    /// matcher covers *any* form (a regex that gives up, or a path past
-    /// [`Matcher::MAX_PATH_LEN`](crate::Matcher::MAX_PATH_LEN), covers), and skipped only when
-    /// *every* form is on the skip list. A spelling the router and Next.js read differently can
-    /// therefore only add protection.
-    pub(crate) fn passes(&self, path: &str, original: Option<&str>) -> bool {
-        let primary = crate::pathname::Forms::of(original.unwrap_or(path));
-        let secondary = original
-            .filter(|o| *o != path)
-            .map(|_| crate::pathname::Forms::of(path));
-        let forms = || {
-            primary
-                .iter()
-                .chain(secondary.iter().flat_map(crate::pathname::Forms::iter))
-        };
-        if let Some(m) = &self.matcher {
-            if !forms().any(|form| m.is_match(form)) {
-                #[cfg(feature = "tracing")]
-                tracing::trace!(path, "tower-nextauth: not matched, passing through");
-                return true;
-            }
-        }
-        let skipped = forms().all(|form| self.skips(form));
-        #[cfg(feature = "tracing")]
-        if skipped {
-            tracing::trace!(path, "tower-nextauth: on the skip list, passing through");
-        }
-        skipped
-    }
-
-    /// `withAuth`'s step 1: requests that pass without any session work (docs/compat.md#skip-list).
-    fn skips(&self, path: &str) -> bool {
-        let pathname = self.pathname(path);
-        // `${basePath}${pathname}` is the request path itself, unless the path lacked the base.
-        let full = if self.base_path.is_empty() || !std::ptr::eq(pathname, path) {
-            std::borrow::Cow::Borrowed(path)
-        } else {
-            std::borrow::Cow::Owned(format!("{}{}", self.base_path, pathname))
-        };
-        self.covers(&full, &self.auth_path)
-            || pathname == self.sign_in_page
-            || pathname == self.error_page
-            || self.covers(pathname, "/_next")
-            || self.covers(pathname, "/favicon.ico")
-    }
-
-    pub(crate) fn covers(&self, path: &str, prefix: &str) -> bool {
-        match self.skip {
-            SkipMode::Prefix => path.starts_with(prefix),
-            SkipMode::Segment => match path.strip_prefix(prefix) {
-                Some(rest) => rest.is_empty() || rest.starts_with('/'),
-                None => false,
-            },
-        }
-    }
-}
-
-/// The path before an enclosing axum `Router::nest` (or `nest_service`) stripped its prefix:
-/// axum's router stores it as `OriginalUri` before it routes.
-pub(crate) fn original_path(extensions: &http::Extensions) -> Option<&str> {
-    #[cfg(feature = "axum")]
-    {
-        extensions
-            .get::<axum::extract::OriginalUri>()
-            .map(|uri| uri.0.path())
-    }
-    #[cfg(not(feature = "axum"))]
-    {
-        let _ = extensions;
-        None
-    }
-}
-
-pub(crate) struct Shared<A> {
-    pub(crate) sessions: Sessions,
-    pub(crate) policy: Policy,
-    pub(crate) authorize: A,
-}
+use crate::authorize::{AsyncAuthorize, Authorize, Decision, HasToken};
+use crate::config::Builder;
+use crate::decide::Shared;
+use crate::policy::Policy;
+use crate::render::DefaultRender;
+use crate::service::{AsyncAuthService, AuthService};
+use crate::sessions::Sessions;
+use crate::token::{Claims, Token};
 
 /// Decrypts the NextAuth session cookie into the request extensions and runs `authorized`: the
 /// tower counterpart of next-auth's `withAuth`.
@@ -220,8 +77,21 @@ pub(crate) struct Shared<A> {
 /// assert_eq!(res.into_body(), "hello \"Ada\"");
 /// # });
 /// ```
-pub struct AuthLayer<C = Claims, A = HasToken> {
+pub struct AuthLayer<C = Claims, A = HasToken, R = DefaultRender> {
     shared: Arc<Shared<A>>,
+    render: R,
+    _claims: PhantomData<fn() -> C>,
+}
+
+/// [`AuthLayer`] with an asynchronous `authorized` ([`AsyncAuthorize`]), built by
+/// [`AuthLayer::authorized_async`].
+///
+/// Its service moves the ready inner service into the response future while the decision is
+/// pending, as tower-http's `AsyncRequireAuthorization` does, so the inner service must be
+/// `Clone`. Nothing is boxed.
+pub struct AsyncAuthLayer<C, A, R = DefaultRender> {
+    shared: Arc<Shared<A>>,
+    render: R,
     _claims: PhantomData<fn() -> C>,
 }
 
@@ -233,27 +103,20 @@ impl AuthLayer {
 
     pub(crate) fn new(sessions: Sessions, policy: Policy) -> Self {
         Self {
-            shared: Arc::new(Shared {
-                sessions,
-                policy,
-                authorize: HasToken,
-            }),
+            shared: Arc::new(Shared::new(sessions, policy, HasToken)),
+            render: DefaultRender,
             _claims: PhantomData,
         }
     }
 }
 
-impl<C, A> AuthLayer<C, A> {
-    /// The session reader, for decoding (and encoding) outside the request path.
-    pub fn sessions(&self) -> &Sessions {
-        &self.shared.sessions
-    }
-
+impl<C, A, R> AuthLayer<C, A, R> {
     /// Sets the claims type that tokens deserialize into. Requests whose claims do not fit `C2`
     /// have no session.
-    pub fn claims<C2>(self) -> AuthLayer<C2, A> {
+    pub fn claims<C2>(self) -> AuthLayer<C2, A, R> {
         AuthLayer {
             shared: self.shared,
+            render: self.render,
             _claims: PhantomData,
         }
     }
@@ -275,18 +138,19 @@ impl<C, A> AuthLayer<C, A> {
     ///     });
     /// # let _ = layer;
     /// ```
-    pub fn authorized<F, R>(self, f: F) -> AuthLayer<C, AuthorizeFn<F>>
+    pub fn authorized<F, D>(self, f: F) -> AuthLayer<C, F, R>
     where
-        F: Fn(&Parts, Option<&Token<C>>) -> R + Send + Sync + 'static,
-        R: Into<crate::Decision>,
+        F: Fn(&Parts, Option<&Token<C>>) -> D + Send + Sync + 'static,
+        D: Into<Decision>,
     {
-        self.authorize_with(AuthorizeFn(f))
+        self.authorize_with(f)
     }
 
     /// Sets the `authorized` callback from an [`Authorize`] implementation.
-    pub fn authorize_with<A2: Authorize<C>>(self, authorize: A2) -> AuthLayer<C, A2> {
+    pub fn authorize_with<A2: Authorize<C>>(self, authorize: A2) -> AuthLayer<C, A2, R> {
         AuthLayer {
             shared: Arc::new(self.shared.with(authorize)),
+            render: self.render,
             _claims: PhantomData,
         }
     }
@@ -318,116 +182,76 @@ impl<C, A> AuthLayer<C, A> {
     ///     });
     /// # let _ = layer;
     /// ```
-    pub fn authorized_async<F, Fut, R>(self, f: F) -> AsyncAuthLayer<C, AsyncAuthorizeFn<F>>
+    pub fn authorized_async<F, Fut>(self, f: F) -> AsyncAuthLayer<C, F, R>
     where
         F: Fn(&Parts, Option<&Token<C>>) -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = R>,
-        R: Into<Decision>,
+        Fut: Future,
+        Fut::Output: Into<Decision>,
     {
-        self.authorize_async_with(AsyncAuthorizeFn(f))
+        self.authorize_async_with(f)
     }
 
     /// Sets an [`AsyncAuthorize`] implementation as the `authorized` callback.
     pub fn authorize_async_with<A2: AsyncAuthorize<C>>(
         self,
         authorize: A2,
-    ) -> AsyncAuthLayer<C, A2> {
+    ) -> AsyncAuthLayer<C, A2, R> {
         AsyncAuthLayer {
             shared: Arc::new(self.shared.with(authorize)),
-            _claims: PhantomData,
-        }
-    }
-
-    /// Replaces how rejections are rendered (the default is [`DefaultRender`](crate::DefaultRender)).
-    pub fn render(self, render: impl Render) -> Self
-    where
-        A: Clone,
-    {
-        let mut shared = self.shared.with(self.shared.authorize.clone());
-        shared.policy.render = Arc::new(render);
-        Self {
-            shared: Arc::new(shared),
+            render: self.render,
             _claims: PhantomData,
         }
     }
 }
 
-impl<A> Shared<A> {
-    fn with<A2>(&self, authorize: A2) -> Shared<A2> {
-        Shared {
-            sessions: self.sessions.clone(),
-            policy: self.policy.clone(),
-            authorize,
+// The twins share everything but their service type; this writes it once.
+macro_rules! layer_common {
+    ($layer:ident, $service:ident) => {
+        impl<C, A, R> $layer<C, A, R> {
+            /// The session reader, for decoding (and encoding) outside the request path.
+            pub fn sessions(&self) -> &Sessions {
+                self.shared.sessions()
+            }
+
+            /// Replaces how rejections are rendered (the default is
+            /// [`DefaultRender`](crate::render::DefaultRender)); see [`render`](crate::render).
+            /// Order relative to `authorized` does not matter.
+            pub fn render<R2>(self, render: R2) -> $layer<C, A, R2> {
+                $layer {
+                    shared: self.shared,
+                    render,
+                    _claims: PhantomData,
+                }
+            }
         }
-    }
-}
 
-/// [`AuthLayer`] with an asynchronous `authorized` ([`AsyncAuthorize`]), built by
-/// [`AuthLayer::authorized_async`].
-///
-/// Its service moves the ready inner service into the response future while the decision is
-/// pending, as tower-http's `AsyncRequireAuthorization` does, so the inner service must be
-/// `Clone`. Nothing is boxed.
-pub struct AsyncAuthLayer<C, A> {
-    shared: Arc<Shared<A>>,
-    _claims: PhantomData<fn() -> C>,
-}
-
-impl<C, A> AsyncAuthLayer<C, A> {
-    /// The session reader, for decoding (and encoding) outside the request path.
-    pub fn sessions(&self) -> &Sessions {
-        &self.shared.sessions
-    }
-}
-
-impl<C, A> Clone for AsyncAuthLayer<C, A> {
-    fn clone(&self) -> Self {
-        Self {
-            shared: self.shared.clone(),
-            _claims: PhantomData,
+        impl<C, A, R: Clone> Clone for $layer<C, A, R> {
+            fn clone(&self) -> Self {
+                Self {
+                    shared: self.shared.clone(),
+                    render: self.render.clone(),
+                    _claims: PhantomData,
+                }
+            }
         }
-    }
-}
 
-impl<C, A> fmt::Debug for AsyncAuthLayer<C, A> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncAuthLayer")
-            .field("sessions", &self.shared.sessions)
-            .field("policy", &self.shared.policy)
-            .finish()
-    }
-}
-
-impl<S, C, A> Layer<S> for AsyncAuthLayer<C, A> {
-    type Service = AsyncAuthService<S, C, A>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        AsyncAuthService::new(inner, self.shared.clone())
-    }
-}
-
-impl<C, A> Clone for AuthLayer<C, A> {
-    fn clone(&self) -> Self {
-        Self {
-            shared: self.shared.clone(),
-            _claims: PhantomData,
+        impl<C, A, R> fmt::Debug for $layer<C, A, R> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($layer))
+                    .field("shared", &self.shared)
+                    .finish_non_exhaustive()
+            }
         }
-    }
+
+        impl<S, C, A, R: Clone> Layer<S> for $layer<C, A, R> {
+            type Service = $service<S, C, A, R>;
+
+            fn layer(&self, inner: S) -> Self::Service {
+                $service::new(inner, self.shared.clone(), self.render.clone())
+            }
+        }
+    };
 }
 
-impl<C, A> fmt::Debug for AuthLayer<C, A> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthLayer")
-            .field("sessions", &self.shared.sessions)
-            .field("policy", &self.shared.policy)
-            .finish()
-    }
-}
-
-impl<S, C, A> Layer<S> for AuthLayer<C, A> {
-    type Service = AuthService<S, C, A>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        AuthService::new(inner, self.shared.clone())
-    }
-}
+layer_common!(AuthLayer, AuthService);
+layer_common!(AsyncAuthLayer, AsyncAuthService);

@@ -62,15 +62,17 @@
 mod authorize;
 mod config;
 mod cookies;
-mod csrf;
+pub mod csrf;
+mod decide;
 mod endpoint;
 mod error;
-mod future;
+pub mod future;
 mod jwe;
 mod layer;
 mod matcher;
 mod pathname;
-mod reject;
+mod policy;
+pub mod render;
 mod service;
 mod sessions;
 mod token;
@@ -80,23 +82,21 @@ mod extract;
 #[cfg(feature = "jose")]
 pub mod jose;
 
-pub use authorize::{
-    AsyncAuthorize, AsyncAuthorizeFn, Authorize, AuthorizeFn, Decision, DecisionFuture, HasToken,
-};
-pub use config::{Builder, Format};
+pub use authorize::{AsyncAuthorize, Authorize, Decision, HasToken};
+pub use config::Builder;
 pub use cookies::Limits;
-pub use csrf::{Csrf, CsrfError, CsrfToken};
+pub use csrf::Csrf;
 pub use endpoint::SessionEndpoint;
 pub use error::{ConfigError, EncodeError, SessionError};
 #[cfg(feature = "axum")]
 pub use extract::TokenRejection;
-pub use future::{AsyncResponseFuture, ResponseFuture};
-pub use layer::{AsyncAuthLayer, AuthLayer, SkipMode};
+pub use layer::{AsyncAuthLayer, AuthLayer};
 pub use matcher::{Matcher, MatcherError};
-pub use reject::{CallbackUrl, Client, DefaultRender, Rejection, Render, SignIn};
+pub use policy::{CallbackUrl, SkipMode};
+pub use render::Rejection;
 pub use service::{AsyncAuthService, AuthService};
 pub use sessions::{Decoder, Sessions};
-pub use token::{Claims, Token, TokenSource};
+pub use token::{Claims, Format, Token, TokenSource};
 
 // Compiles the README's Rust example as a doc test, so the front page cannot rot.
 #[cfg(doctest)]

@@ -3,16 +3,17 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::cookies::{self, Limits};
-use crate::error::{EncodeError, SessionError};
+use crate::csrf::Csrf;
+use crate::error::{ConfigError, EncodeError, SessionError};
 use crate::jwe::{V4Key, V5Keys};
-use crate::token::{TokenSource, Validation};
-use crate::{Format, Token};
+use crate::token::{unix_now, whole_seconds, Claims, Format, Token, TokenSource, Validation};
 
 /// A custom token decoder: the counterpart of `withAuth`'s `jwt.decode` option.
 ///
@@ -89,26 +90,76 @@ pub(crate) struct Source {
     pub(crate) secure: bool,
 }
 
-impl Source {
-    pub(crate) fn codec_format(&self) -> Option<Format> {
-        self.codec.format()
+pub(crate) type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// next-auth's `DEFAULT_MAX_AGE`: 30 days.
+const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// The session settings a [`Builder`](crate::Builder) collects, with next-auth's defaults.
+#[derive(Clone)]
+pub(crate) struct Options {
+    pub(crate) formats: Vec<Format>,
+    pub(crate) cookie_name: Option<String>,
+    pub(crate) cookie_domain: Option<String>,
+    pub(crate) either_prefix: bool,
+    pub(crate) leeway: Duration,
+    pub(crate) require_exp: bool,
+    pub(crate) max_age: Duration,
+    pub(crate) clock: Option<Clock>,
+    pub(crate) decoder: Option<Arc<dyn Decoder>>,
+    pub(crate) bearer: bool,
+    pub(crate) limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            formats: vec![Format::V5, Format::V4],
+            cookie_name: None,
+            cookie_domain: None,
+            either_prefix: false,
+            leeway: Duration::from_secs(15),
+            require_exp: false,
+            max_age: DEFAULT_MAX_AGE,
+            clock: None,
+            decoder: None,
+            bearer: true,
+            limits: Limits::default(),
+        }
     }
 }
 
-pub(crate) type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("formats", &self.formats)
+            .field("cookie_name", &self.cookie_name)
+            .field("cookie_domain", &self.cookie_domain)
+            .field("either_prefix", &self.either_prefix)
+            .field("leeway", &self.leeway)
+            .field("max_age", &self.max_age)
+            .field("bearer", &self.bearer)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
 
-pub(crate) struct Inner {
+struct Inner {
     /// Tried in order; the first one also writes.
-    pub(crate) sources: Vec<Source>,
-    pub(crate) bearer: bool,
-    pub(crate) validation: Validation,
-    pub(crate) limits: Limits,
-    pub(crate) clock: Clock,
-    pub(crate) max_age: i64,
-    /// The `Domain` attribute of written session cookies (next-auth's `cookies.sessionToken.options.domain`).
-    pub(crate) domain: Option<String>,
+    sources: Vec<Source>,
+    bearer: bool,
+    validation: Validation,
+    limits: Limits,
+    clock: Clock,
+    max_age: i64,
+    /// The `Domain` attribute of written session cookies (next-auth's
+    /// `cookies.sessionToken.options.domain`).
+    domain: Option<String>,
     /// Issues and verifies next-auth's login CSRF token ([`Sessions::csrf`]).
-    pub(crate) csrf: crate::Csrf,
+    csrf: Csrf,
+    /// When the last misconfiguration warning was logged (`i64::MIN`: never).
+    #[cfg(feature = "tracing")]
+    warned_at: std::sync::atomic::AtomicI64,
 }
 
 /// Reads (and writes) sessions with keys derived once, when the layer was built.
@@ -136,10 +187,103 @@ pub(crate) struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Sessions {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
 impl Sessions {
+    /// Derives every key: the cookie names to read (with their formats), and a codec for each.
+    /// `secrets` are newest first; `secure` is next-auth's `useSecureCookies`; `origin` is the
+    /// configured app URL's.
+    pub(crate) fn new(
+        options: Options,
+        secrets: &[&[u8]],
+        secure: bool,
+        origin: Option<&str>,
+    ) -> Result<Self, ConfigError> {
+        let primary = *options.formats.first().ok_or(ConfigError::NoFormat)?;
+        let names = cookie_names(
+            &options.formats,
+            options.cookie_name.as_deref(),
+            secure,
+            options.either_prefix,
+        )?;
+        if let Some(domain) = &options.cookie_domain {
+            if !cookies::valid_domain(domain) {
+                return Err(ConfigError::InvalidCookieDomain(domain.clone()));
+            }
+            let host_name = names
+                .iter()
+                .find(|(name, _)| cookies::has_prefix(name, cookies::HOST_PREFIX));
+            if let Some((name, _)) = host_name {
+                return Err(ConfigError::HostPrefixWithDomain {
+                    name: name.clone(),
+                    domain: domain.clone(),
+                });
+            }
+        }
+        // Next-auth sets `Secure` from `useSecureCookies`, whatever the name. A browser drops a
+        // `__Secure-` or `__Host-` cookie without `Secure` (RFC 6265bis §4.1.3), so those always
+        // get it, whatever the URL says.
+        let custom_name = options.cookie_name.is_some();
+        let secure_for = |name: &str| {
+            cookies::has_prefix(name, cookies::SECURE_PREFIX)
+                || cookies::has_prefix(name, cookies::HOST_PREFIX)
+                || (custom_name && secure)
+        };
+        let csrf = Csrf::new(primary, secrets, secure, origin);
+        let sources = match options.decoder {
+            Some(decoder) => names
+                .into_iter()
+                .map(|(name, _)| Source {
+                    secure: secure_for(&name),
+                    name,
+                    codec: Codec::Custom(decoder.clone()),
+                })
+                .collect(),
+            None => {
+                if secrets.is_empty() || secrets.iter().any(|s| s.is_empty()) {
+                    return Err(ConfigError::MissingSecret);
+                }
+                if let Some(short) = secrets.iter().map(|s| s.len()).filter(|&n| n < 32).min() {
+                    warn_short_secret(short);
+                }
+                names
+                    .into_iter()
+                    .map(|(name, format)| {
+                        let codec = match format {
+                            // v4 has no rotation and no kid: the first secret only
+                            // (next-auth@4.24.15 jwt/index.js).
+                            Format::V4 => Codec::V4(V4Key::new(secrets[0])),
+                            Format::V5 => Codec::V5(V5Keys::new(secrets.iter().copied(), &name)),
+                        };
+                        Source {
+                            secure: secure_for(&name),
+                            name,
+                            codec,
+                        }
+                    })
+                    .collect()
+            }
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                sources,
+                bearer: options.bearer,
+                validation: Validation {
+                    leeway: whole_seconds(options.leeway),
+                    require_exp: options.require_exp,
+                },
+                limits: options.limits,
+                clock: options.clock.unwrap_or_else(|| Arc::new(unix_now)),
+                max_age: whole_seconds(options.max_age),
+                domain: options.cookie_domain,
+                csrf,
+                #[cfg(feature = "tracing")]
+                warned_at: std::sync::atomic::AtomicI64::new(i64::MIN),
+            }),
+        })
+    }
+
     /// Reads the session from request headers, as next-auth's `getToken` does: the configured
     /// cookie names in order, then (only when none of them is present) the `Authorization: Bearer`
     /// header.
@@ -148,12 +292,26 @@ impl Sessions {
     /// [`SessionError::Missing`] when the request carries no session, otherwise the reason the
     /// first session found was rejected.
     pub fn read<C: DeserializeOwned>(&self, headers: &HeaderMap) -> Result<Token<C>, SessionError> {
-        self.read_found(headers, self.inner.bearer)
-            .map(|found| found.token)
+        self.read_found(headers).map(|found| found.token)
     }
 
     /// [`read`](Self::read), keeping what a refresh needs: the source and the claims bytes.
     pub(crate) fn read_found<C: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Found<'_, C>, SessionError> {
+        self.find(headers, self.inner.bearer)
+    }
+
+    /// The session in the cookies, never the `Authorization` header (the session endpoint).
+    pub(crate) fn read_cookie<C: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Found<'_, C>, SessionError> {
+        self.find(headers, false)
+    }
+
+    fn find<C: DeserializeOwned>(
         &self,
         headers: &HeaderMap,
         bearer: bool,
@@ -192,6 +350,126 @@ impl Sessions {
                 }),
             None => Err(SessionError::Missing),
         }
+    }
+
+    /// Logs at WARN why a request that carried session cookies has no session, when the reason
+    /// is likely a misconfiguration rather than an expired or forged session: a secret that
+    /// differs from the Next.js app's, a token of the other next-auth version, or a session
+    /// cookie under a name this layer does not read. The first such request after start-up is
+    /// logged, then at most one a minute. Only cookie names and formats are logged, never values.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn diagnose(&self, headers: &HeaderMap, error: SessionError) {
+        use std::sync::atomic::Ordering;
+
+        let Some(cause) = self.likely_misconfiguration(headers, error) else {
+            return;
+        };
+        let now = (self.inner.clock)();
+        let last = self.inner.warned_at.load(Ordering::Relaxed);
+        if last != i64::MIN && now.saturating_sub(last) < 60 {
+            return;
+        }
+        if self
+            .inner
+            .warned_at
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            tracing::warn!(reason = %error, "tower-nextauth: {cause}");
+        }
+    }
+
+    /// Why `request` has no session, in words, when the likely cause is this layer's
+    /// configuration rather than the session itself: a secret that differs from the Next.js
+    /// app's, a token of the other next-auth version, or a session cookie under a name this
+    /// layer does not read. `None` when the request has a session, or none was sent, or it
+    /// expired or was tampered with in a way no setting explains. The text names cookies and
+    /// settings, never cookie values.
+    ///
+    /// With the `tracing` feature the layer logs the same text at WARN level, for the first such
+    /// request after start-up and then at most once a minute.
+    ///
+    /// ```
+    /// use http::{header::COOKIE, HeaderMap};
+    /// use tower_nextauth::{AuthLayer, Format};
+    ///
+    /// let app = AuthLayer::builder().secret("the-next-js-apps-secret-32-bytes!").format(Format::V5).build().unwrap();
+    /// let jwe = app.sessions().encode(&serde_json::json!({"name": "Ada"})).unwrap();
+    /// let mut request = HeaderMap::new();
+    /// request.insert(COOKIE, format!("authjs.session-token={jwe}").parse().unwrap());
+    ///
+    /// let ours = AuthLayer::builder().secret("another-secret-of-at-least-32-bytes").format(Format::V5).build().unwrap();
+    /// let why = ours.sessions().explain(&request).unwrap();
+    /// assert!(why.contains("did not decrypt: the secret differs"));
+    /// assert!(!why.contains(&jwe));
+    ///
+    /// let v4 = AuthLayer::builder().secret("the-next-js-apps-secret-32-bytes!").format(Format::V4).build().unwrap();
+    /// assert!(v4.sessions().explain(&request).unwrap().contains("reads \"next-auth.session-token\""));
+    /// assert_eq!(app.sessions().explain(&request), None);
+    /// ```
+    pub fn explain(&self, request: &HeaderMap) -> Option<String> {
+        let error = self.read::<serde::de::IgnoredAny>(request).err()?;
+        self.likely_misconfiguration(request, error)
+    }
+
+    /// The likely cause of `error`, in words, when it looks like a misconfiguration.
+    fn likely_misconfiguration(&self, headers: &HeaderMap, error: SessionError) -> Option<String> {
+        let reading = || {
+            self.cookie_names()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if error == SessionError::Missing {
+            // A session cookie of next-auth or Auth.js under a name this layer does not read.
+            let known = [Format::V5, Format::V4].into_iter().flat_map(|f| {
+                let plain = f.cookie_name();
+                [
+                    plain.to_owned(),
+                    format!("{}{plain}", cookies::SECURE_PREFIX),
+                ]
+            });
+            let found = known
+                .filter(|name| !cookies::present(headers, name).is_empty())
+                .find(|name| !self.cookie_names().any(|n| n == name))?;
+            return Some(format!(
+                "the request carries the session cookie {found:?}, but this layer reads {}: check \
+                 the format (Builder::format), the __Secure- prefix (NEXTAUTH_URL/AUTH_URL's scheme, \
+                 Builder::secure_cookie or Builder::either_prefix), or the cookie name",
+                reading()
+            ));
+        }
+        if !matches!(error, SessionError::Undecryptable | SessionError::Malformed) {
+            return None;
+        }
+        for source in &self.inner.sources {
+            let Ok(Some(value)) = cookies::read(headers, &source.name, self.inner.limits) else {
+                continue;
+            };
+            let Some(format) = source.codec.format() else {
+                continue;
+            };
+            return Some(match crate::jwe::looks_like(&value) {
+                Some(other) if other != format => format!(
+                    "the session cookie {:?} holds a {} token, but this layer reads it as {}: \
+                     set Builder::format (or Builder::formats) to match the Next.js app",
+                    source.name,
+                    other.library(),
+                    format.library()
+                ),
+                Some(_) => format!(
+                    "the session cookie {:?} did not decrypt: the secret differs from the Next.js \
+                     app's (NEXTAUTH_SECRET / AUTH_SECRET), or it was rotated without keeping the \
+                     old one (Builder::secrets)",
+                    source.name
+                ),
+                None => format!(
+                    "the session cookie {:?} is not a next-auth session token",
+                    source.name
+                ),
+            });
+        }
+        None
     }
 
     /// Decodes a bare token string with each configured format in turn.
@@ -331,22 +609,46 @@ impl Sessions {
         self.chunk(request, &self.inner.sources[0], token, expires)
     }
 
-    /// The refreshed `Set-Cookie` values for a session found in a cookie: its claims re-encoded
-    /// in the same format and under the same name, with a fresh `iat`, `exp` and `jti`.
-    pub(crate) fn reissue(
-        &self,
+    /// For a session found in a cookie and issued (`iat`) at least `update_age` seconds ago (or
+    /// without `iat`): its cookie name and refreshed `Set-Cookie` values, the claims re-encoded
+    /// in the same format and under the same name with a fresh `iat`, `exp` and `jti`. `None` for
+    /// a fresh session, a Bearer token, or a custom decoder (which has no encoder).
+    pub(crate) fn reissue_stale<'s, C>(
+        &'s self,
         request: &HeaderMap,
-        source: &Source,
-        payload: &[u8],
-    ) -> Option<Vec<HeaderValue>> {
-        let claims: crate::Claims = serde_json::from_slice(payload).ok()?;
-        let token = self.encode_with(source, &claims).ok()?;
-        Some(self.chunk(request, source, &token, self.expires()))
+        found: &Found<'s, C>,
+        update_age: i64,
+    ) -> Option<(&'s str, Vec<HeaderValue>)> {
+        let now = (self.inner.clock)();
+        let stale = found
+            .token
+            .iat()
+            .is_none_or(|iat| iat.saturating_add(update_age) <= now);
+        if !stale {
+            return None;
+        }
+        self.reissue(request, found)
     }
 
-    /// The injected clock's now, in seconds since the Unix epoch.
-    pub(crate) fn now(&self) -> i64 {
-        (self.inner.clock)()
+    /// The refreshed `Set-Cookie` values of a session found in a cookie, with its cookie name;
+    /// `None` for a Bearer token or a custom decoder.
+    pub(crate) fn reissue<'s, C>(
+        &'s self,
+        request: &HeaderMap,
+        found: &Found<'s, C>,
+    ) -> Option<(&'s str, Vec<HeaderValue>)> {
+        let source = found.source?;
+        let claims: Claims = serde_json::from_slice(&found.payload).ok()?;
+        let token = self.encode_with(source, &claims).ok()?;
+        Some((
+            &source.name,
+            self.chunk(request, source, &token, self.expires()),
+        ))
+    }
+
+    /// The format the first configured cookie holds (`None` for a custom decoder).
+    pub(crate) fn first_format(&self) -> Option<Format> {
+        self.inner.sources[0].codec.format()
     }
 
     /// Now + the max age: the `exp` and cookie `Expires` of a session written now.
@@ -442,7 +744,7 @@ impl Sessions {
     ///     .unwrap();
     /// assert_eq!(layer.sessions().csrf().cookie_name(), "__Host-authjs.csrf-token");
     /// ```
-    pub fn csrf(&self) -> &crate::Csrf {
+    pub fn csrf(&self) -> &Csrf {
         &self.inner.csrf
     }
 
@@ -467,6 +769,59 @@ pub(crate) struct Found<'s, C> {
     /// The cookie source, or `None` for a Bearer token.
     pub(crate) source: Option<&'s Source>,
     pub(crate) payload: Vec<u8>,
+}
+
+/// The session cookie names to read, in order, with the format each one holds.
+fn cookie_names(
+    formats: &[Format],
+    custom: Option<&str>,
+    secure: bool,
+    either_prefix: bool,
+) -> Result<Vec<(String, Format)>, ConfigError> {
+    let mut names = Vec::new();
+    for &format in formats {
+        let candidates: Vec<String> = match custom {
+            Some(name) => vec![name.to_owned()],
+            None => {
+                let plain = format.cookie_name();
+                let prefixed = format!("{}{plain}", cookies::SECURE_PREFIX);
+                match (secure, either_prefix) {
+                    (true, false) => vec![prefixed],
+                    (false, false) => vec![plain.to_owned()],
+                    (true, true) => vec![prefixed, plain.to_owned()],
+                    (false, true) => vec![plain.to_owned(), prefixed],
+                }
+            }
+        };
+        for name in candidates {
+            let valid = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+            if !valid {
+                return Err(ConfigError::InvalidCookieName(name));
+            }
+            if !names.iter().any(|(n, f)| *n == name && *f == format) {
+                names.push((name, format));
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// Says, once per process, that a secret is short: in a `tracing` WARN event with the `tracing`
+/// feature, otherwise on stderr. `openssl rand -base64 32`, what next-auth's docs suggest, gives
+/// 44 characters. Not an error, because next-auth accepts any secret and a layer must read the
+/// app's sessions with the secret the app has.
+fn warn_short_secret(length: usize) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let message = "a session secret is shorter than 32 bytes; generate one with `openssl rand -base64 32`";
+        #[cfg(feature = "tracing")]
+        tracing::warn!(length, "tower-nextauth: {message}");
+        #[cfg(not(feature = "tracing"))]
+        eprintln!("tower-nextauth: {message} (this one has {length})");
+    });
 }
 
 /// A random (version 4) UUID from the OS CSPRNG, like `crypto.randomUUID()`.

@@ -2,14 +2,50 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use crate::{Format, SessionError};
+use crate::error::SessionError;
 
 /// The default claims type: the token's JSON object as next-auth's `getToken` returns it.
 pub type Claims = serde_json::Map<String, serde_json::Value>;
+
+/// A session token format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// NextAuth.js v4 (`next-auth@4`): `dir` + `A256GCM`, cookie `next-auth.session-token`.
+    V4,
+    /// Auth.js v5 (`next-auth@5`, `@auth/core`): `dir` + `A256CBC-HS512` (or `A256GCM`) keyed by
+    /// the cookie name, cookie `authjs.session-token`.
+    V5,
+}
+
+impl Format {
+    /// The library that writes this format, for messages: `next-auth v4` or `Auth.js v5`.
+    pub(crate) fn library(self) -> &'static str {
+        match self {
+            Format::V4 => "next-auth v4",
+            Format::V5 => "Auth.js v5",
+        }
+    }
+
+    /// The default session cookie name, without the `__Secure-` prefix.
+    ///
+    /// ```
+    /// use tower_nextauth::Format;
+    /// assert_eq!(Format::V4.cookie_name(), "next-auth.session-token");
+    /// assert_eq!(Format::V5.cookie_name(), "authjs.session-token");
+    /// ```
+    pub fn cookie_name(self) -> &'static str {
+        match self {
+            Format::V4 => "next-auth.session-token",
+            Format::V5 => "authjs.session-token",
+        }
+    }
+}
 
 /// Where a session token was found.
 ///
@@ -137,6 +173,11 @@ impl<C> fmt::Debug for Token<C> {
     }
 }
 
+/// Marks a request that [`AuthLayer`](crate::AuthLayer) let through without a session, so that
+/// framework adapters (the axum extractors) can tell "no session" from "no layer".
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Checked;
+
 /// The registered time claims; present ones must be numbers, as jose requires.
 #[derive(Deserialize, Default)]
 pub(crate) struct Times {
@@ -187,6 +228,19 @@ impl Validation {
         let claims = serde_json::from_slice(payload).map_err(|_| SessionError::Malformed)?;
         Ok((claims, times))
     }
+}
+
+/// A duration in whole seconds as the `i64` the time claims use, saturating rather than
+/// wrapping for durations past `i64::MAX` seconds.
+pub(crate) fn whole_seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// The system clock, in whole seconds since the Unix epoch (0 before it).
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, whole_seconds)
 }
 
 #[cfg(test)]

@@ -1,79 +1,20 @@
-//! Configuration: secrets, formats, cookie names, URLs, and loading them from the environment as
-//! next-auth does (`NEXTAUTH_SECRET`, `AUTH_SECRET`, `AUTH_SECRET_1..3`, `NEXTAUTH_URL`, `AUTH_URL`).
+//! [`Builder`]: every setting of the layer, with next-auth's defaults. The settings themselves
+//! belong to the modules that use them (`sessions::Options`, `policy::Options`); `build` resolves
+//! the environment and hands each its part.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::cookies::Limits;
 use crate::error::ConfigError;
-use crate::jwe::{V4Key, V5Keys};
-use crate::layer::{AuthLayer, Policy, SkipMode};
-use crate::reject::{CallbackUrl, DefaultRender};
-use crate::sessions::{Clock, Codec, Decoder, Inner, Source};
+use crate::layer::AuthLayer;
+use crate::policy::{self, CallbackUrl, Policy, SkipMode};
+use crate::sessions::{self, Decoder, Sessions};
+use crate::token::Format;
 
 mod env;
-use crate::token::Validation;
-use crate::Sessions;
 use env::{Env, Secret, Url};
-
-/// next-auth's `DEFAULT_MAX_AGE`: 30 days.
-const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
-
-/// A session token format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Format {
-    /// NextAuth.js v4 (`next-auth@4`): `dir` + `A256GCM`, cookie `next-auth.session-token`.
-    V4,
-    /// Auth.js v5 (`next-auth@5`, `@auth/core`): `dir` + `A256CBC-HS512` (or `A256GCM`) keyed by
-    /// the cookie name, cookie `authjs.session-token`.
-    V5,
-}
-
-impl Format {
-    /// The default session cookie name, without the `__Secure-` prefix.
-    ///
-    /// ```
-    /// use tower_nextauth::Format;
-    /// assert_eq!(Format::V4.cookie_name(), "next-auth.session-token");
-    /// assert_eq!(Format::V5.cookie_name(), "authjs.session-token");
-    /// ```
-    pub fn cookie_name(self) -> &'static str {
-        match self {
-            Format::V4 => "next-auth.session-token",
-            Format::V5 => "authjs.session-token",
-        }
-    }
-}
-
-/// The prefix next-auth puts on cookie names when it runs on HTTPS.
-const SECURE_PREFIX: &str = "__Secure-";
-/// The stricter prefix (RFC 6265bis §4.1.3.2): `Secure`, `Path=/`, no `Domain`.
-const HOST_PREFIX: &str = "__Host-";
-
-/// Whether `name` starts with a cookie prefix; browsers compare prefixes case-insensitively
-/// (RFC 6265bis §4.1.3).
-fn has_prefix(name: &str, prefix: &str) -> bool {
-    name.len() >= prefix.len()
-        && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-}
-
-/// The domains `cookie.serialize` accepts (cookie@0.7.2 index.js `domainValueRegExp`): dot-separated
-/// labels of letters, digits and inner hyphens, up to 63 bytes each, with an optional leading dot.
-fn valid_domain(domain: &str) -> bool {
-    let labels = domain.strip_prefix('.').unwrap_or(domain);
-    !labels.is_empty()
-        && labels.split('.').all(|label| {
-            let bytes = label.as_bytes();
-            (1..=63).contains(&bytes.len())
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-                && bytes[0] != b'-'
-                && bytes[bytes.len() - 1] != b'-'
-        })
-}
 
 /// Builds an [`AuthLayer`]. Keys are derived once, in [`build`](Builder::build).
 ///
@@ -95,75 +36,25 @@ fn valid_domain(domain: &str) -> bool {
 ///     ["__Secure-authjs.session-token"]
 /// );
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 #[must_use]
 pub struct Builder {
-    secrets: Option<Vec<Secret>>,
-    formats: Vec<Format>,
-    cookie_name: Option<String>,
-    cookie_domain: Option<String>,
-    secure: Option<bool>,
-    either_prefix: bool,
-    url: Option<Url>,
     env: Env,
-    matcher: Option<Vec<String>>,
-    base_path: String,
-    sign_in_page: String,
-    error_page: String,
-    skip: SkipMode,
-    strict: bool,
-    api_paths: Vec<String>,
-    callback_url: CallbackUrl,
-    update_age: Option<Duration>,
-    leeway: Duration,
-    require_exp: bool,
-    max_age: Duration,
-    clock: Option<Clock>,
-    decoder: Option<Arc<dyn Decoder>>,
-    bearer: bool,
-    limits: Limits,
-}
-
-impl Default for Builder {
-    fn default() -> Self {
-        Self {
-            secrets: None,
-            formats: vec![Format::V5, Format::V4],
-            cookie_name: None,
-            cookie_domain: None,
-            secure: None,
-            either_prefix: false,
-            url: None,
-            env: Env::default(),
-            matcher: None,
-            base_path: String::new(),
-            sign_in_page: "/api/auth/signin".into(),
-            error_page: "/api/auth/error".into(),
-            skip: SkipMode::default(),
-            strict: false,
-            api_paths: vec!["/api".into()],
-            callback_url: CallbackUrl::Relative,
-            update_age: None,
-            leeway: Duration::from_secs(15),
-            require_exp: false,
-            max_age: DEFAULT_MAX_AGE,
-            clock: None,
-            decoder: None,
-            bearer: true,
-            limits: Limits::default(),
-        }
-    }
+    url: Option<Url>,
+    secrets: Option<Vec<Secret>>,
+    secure: Option<bool>,
+    sessions: sessions::Options,
+    policy: policy::Options,
 }
 
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("secrets", &self.secrets.as_ref().map(|s| s.len()))
-            .field("formats", &self.formats)
-            .field("cookie_name", &self.cookie_name)
+            .field("url", &self.url)
             .field("secure", &self.secure)
-            .field("base_path", &self.base_path)
-            .field("sign_in_page", &self.sign_in_page)
+            .field("sessions", &self.sessions)
+            .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
@@ -215,6 +106,10 @@ impl Builder {
     }
 
     /// The session secret (`NEXTAUTH_SECRET` / `AUTH_SECRET`).
+    ///
+    /// A secret shorter than 32 bytes still works (next-auth accepts it, and the layer must read
+    /// the app's sessions), but [`build`](Self::build) says so once per process: in a `tracing`
+    /// warning with the `tracing` feature, otherwise on stderr.
     pub fn secret(self, secret: impl AsRef<[u8]>) -> Self {
         self.secrets([secret])
     }
@@ -240,14 +135,14 @@ impl Builder {
     /// (the default) keeps v4 users signed in while an app migrates to Auth.js v5; upstream logs
     /// them all out.
     pub fn formats(mut self, formats: impl IntoIterator<Item = Format>) -> Self {
-        self.formats = formats.into_iter().collect();
+        self.sessions.formats = formats.into_iter().collect();
         self
     }
 
     /// A custom session cookie name (`cookies.sessionToken.name`). For v5 it is also the HKDF salt.
     /// The `__Secure-` prefix is not added to a custom name.
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.cookie_name = Some(name.into());
+        self.sessions.cookie_name = Some(name.into());
         self
     }
 
@@ -275,7 +170,7 @@ impl Builder {
     /// assert!(cookies[0].to_str().unwrap().contains("; Domain=example.com; Path=/; Expires="));
     /// ```
     pub fn cookie_domain(mut self, domain: impl Into<String>) -> Self {
-        self.cookie_domain = Some(domain.into());
+        self.sessions.cookie_domain = Some(domain.into());
         self
     }
 
@@ -292,7 +187,7 @@ impl Builder {
     /// writes `__Secure-…` while the reader looks for the plain name (or the reverse), and users
     /// are signed out in a loop. Off by default, as upstream.
     pub fn either_prefix(mut self, either: bool) -> Self {
-        self.either_prefix = either;
+        self.sessions.either_prefix = either;
         self
     }
 
@@ -307,9 +202,49 @@ impl Builder {
         Ok(self)
     }
 
+    /// This service's own public URL, when it runs on another origin than the Next.js app (Next
+    /// on `:3000`, Rust on `:4000`, or `app.example.com` and `api.example.com`). The sign-in
+    /// redirect still goes to the app ([`url`](Self::url) is required), but its `callbackUrl`
+    /// is this origin plus the request's path and query, so the user comes back here after
+    /// signing in. Only the origin of `url` is used.
+    ///
+    /// next-auth only follows a `callbackUrl` on another origin when its `redirect` callback
+    /// allows it; see the README section "Where the Rust service lives".
+    ///
+    /// ```
+    /// use http::{header::LOCATION, Request, Response};
+    /// use tower::{service_fn, Layer, ServiceExt};
+    /// use tower_nextauth::AuthLayer;
+    ///
+    /// # tokio_test::block_on(async {
+    /// let layer = AuthLayer::builder()
+    ///     .secret("a-development-secret-of-32-bytes!")
+    ///     .url("http://localhost:3000")?
+    ///     .service_url("http://localhost:4000")?
+    ///     .build()?;
+    /// let svc = layer.layer(service_fn(|_req: Request<()>| async {
+    ///     Ok::<_, std::convert::Infallible>(Response::new(String::new()))
+    /// }));
+    /// let res = svc.oneshot(Request::get("/rs/me?tab=1").body(()).unwrap()).await.unwrap();
+    /// assert_eq!(
+    ///     res.headers()[LOCATION],
+    ///     "http://localhost:3000/api/auth/signin?callbackUrl=http%3A%2F%2Flocalhost%3A4000%2Frs%2Fme%3Ftab%3D1"
+    /// );
+    /// # Ok::<_, tower_nextauth::ConfigError>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidUrl`] when `url` is not an http(s) URL with a host; [`build`](Self::build)
+    /// then fails with [`ConfigError::ServiceUrlWithoutAppUrl`] if there is no app URL.
+    pub fn service_url(mut self, url: &str) -> Result<Self, ConfigError> {
+        self.policy.service_origin = Some(Url::parse(url, "Builder::service_url")?.origin);
+        Ok(self)
+    }
+
     /// The Next.js `basePath`, e.g. `/docs`. Requests arrive with it; redirects keep it.
     pub fn base_path(mut self, base_path: impl Into<String>) -> Self {
-        self.base_path = base_path.into().trim_end_matches('/').to_owned();
+        self.policy.base_path = base_path.into().trim_end_matches('/').to_owned();
         self
     }
 
@@ -341,27 +276,27 @@ impl Builder {
     ) -> Result<Self, ConfigError> {
         let sources: Vec<String> = sources.into_iter().map(|s| s.as_ref().to_owned()).collect();
         // Compiled again in `build` with the final base path; this call reports errors early.
-        crate::Matcher::new(&sources).map_err(ConfigError::InvalidMatcher)?;
-        self.matcher = Some(sources);
+        crate::matcher::Matcher::new(&sources).map_err(ConfigError::InvalidMatcher)?;
+        self.policy.matcher = Some(sources);
         Ok(self)
     }
 
     /// The sign-in page (`pages.signIn`), default `/api/auth/signin`. It may carry a query string.
     pub fn sign_in_page(mut self, page: impl Into<String>) -> Self {
-        self.sign_in_page = page.into();
+        self.policy.sign_in_page = page.into();
         self
     }
 
     /// The error page (`pages.error`), default `/api/auth/error`.
     pub fn error_page(mut self, page: impl Into<String>) -> Self {
-        self.error_page = page.into();
+        self.policy.error_page = page.into();
         self
     }
 
     /// How the built-in skip list (auth path, `/_next`, `/favicon.ico`) matches paths.
     /// Default [`SkipMode::Segment`]; [`SkipMode::Prefix`] is `withAuth`'s exact behaviour.
     pub fn skip_mode(mut self, mode: SkipMode) -> Self {
-        self.skip = mode;
+        self.policy.skip = mode;
         self
     }
 
@@ -370,7 +305,7 @@ impl Builder {
     /// signed-in user whom `authorized` denies. That redirect can loop
     /// (nextauthjs/next-auth#4787), which is why it is off by default.
     pub fn strict_with_auth(mut self, strict: bool) -> Self {
-        self.strict = strict;
+        self.policy.strict = strict;
         self
     }
 
@@ -379,13 +314,13 @@ impl Builder {
     /// Default `["/api"]`; requests asking for JSON, sending `X-Requested-With`, or using a method
     /// other than GET/HEAD count as API calls wherever they go.
     pub fn api_paths<S: Into<String>>(mut self, paths: impl IntoIterator<Item = S>) -> Self {
-        self.api_paths = paths.into_iter().map(Into::into).collect();
+        self.policy.api_paths = paths.into_iter().map(Into::into).collect();
         self
     }
 
     /// Relative (`withAuth`, the default) or absolute (v5 `auth()`) `callbackUrl`.
     pub fn callback_url(mut self, style: CallbackUrl) -> Self {
-        self.callback_url = style;
+        self.policy.callback_url = style;
         self
     }
 
@@ -398,7 +333,7 @@ impl Builder {
     /// (nextauthjs/next-auth#10032); the `update_age` throttle avoids that. A response that
     /// already sets the session cookie (a sign-in or sign-out handler) is left alone.
     pub fn refresh(mut self, refresh: bool) -> Self {
-        self.update_age = match (refresh, self.update_age) {
+        self.policy.update_age = match (refresh, self.policy.update_age) {
             (false, _) => None,
             (true, Some(age)) => Some(age),
             (true, None) => Some(Duration::from_secs(24 * 60 * 60)),
@@ -409,51 +344,51 @@ impl Builder {
     /// How old a session must be before [`refresh`](Self::refresh) re-issues it; setting it turns
     /// refresh on. next-auth's `session.updateAge`, default 24 h.
     pub fn update_age(mut self, update_age: Duration) -> Self {
-        self.update_age = Some(update_age);
+        self.policy.update_age = Some(update_age);
         self
     }
 
     /// Clock tolerance for `exp` and `nbf`; default 15 s, as next-auth.
     pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
+        self.sessions.leeway = leeway;
         self
     }
 
     /// Rejects tokens without `exp`. Off by default, because next-auth accepts them.
     pub fn require_exp(mut self, require: bool) -> Self {
-        self.require_exp = require;
+        self.sessions.require_exp = require;
         self
     }
 
     /// The lifetime of tokens this crate encodes (`session.maxAge`); default 30 days.
     pub fn max_age(mut self, max_age: Duration) -> Self {
-        self.max_age = max_age;
+        self.sessions.max_age = max_age;
         self
     }
 
     /// The clock, in seconds since the Unix epoch. Tests inject a fixed time here.
     pub fn clock(mut self, now: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
-        self.clock = Some(Arc::new(now));
+        self.sessions.clock = Some(Arc::new(now));
         self
     }
 
     /// Replaces the built-in formats with a custom decoder (`withAuth`'s `jwt.decode`), applied to
     /// the session cookie and the `Authorization: Bearer` fallback. No secret is needed then.
     pub fn decoder(mut self, decoder: impl Decoder) -> Self {
-        self.decoder = Some(Arc::new(decoder));
+        self.sessions.decoder = Some(Arc::new(decoder));
         self
     }
 
     /// Whether a request without a session cookie may carry its token as `Authorization: Bearer`.
     /// On by default, as in `getToken`.
     pub fn bearer(mut self, bearer: bool) -> Self {
-        self.bearer = bearer;
+        self.sessions.bearer = bearer;
         self
     }
 
     /// Caps on the session cookie size and chunk count.
     pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
+        self.sessions.limits = limits;
         self
     }
 
@@ -463,205 +398,25 @@ impl Builder {
     /// [`ConfigError::MissingSecret`] when a built-in format has no non-empty secret, and the
     /// other [`ConfigError`]s for invalid names, paths and URLs.
     pub fn build(self) -> Result<AuthLayer, ConfigError> {
-        let primary = *self.formats.first().ok_or(ConfigError::NoFormat)?;
-        let env = &self.env;
-        let env_url = env.url(primary);
-        let url = match (self.url, env_url) {
+        let primary = *self.sessions.formats.first().ok_or(ConfigError::NoFormat)?;
+        let url = match (self.url, self.env.url(primary)) {
             (Some(url), _) => Some(url),
             (None, Some((from, raw))) => Some(Url::parse(raw, from)?),
             (None, None) => None,
         };
+        // next-auth's `useSecureCookies`: the URL's scheme, else (v4 `getToken`) `VERCEL`.
         let secure = self
             .secure
             .or(url.as_ref().map(|u| u.https))
-            .unwrap_or(primary == Format::V4 && env.vercel);
-
-        for (what, path) in [
-            ("the base path", &self.base_path),
-            ("the sign-in page", &self.sign_in_page),
-            ("the error page", &self.error_page),
-        ] {
-            let valid = (path.is_empty() && what == "the base path") || path.starts_with('/');
-            if !valid || !path.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(ConfigError::InvalidPath(what));
-            }
-        }
-
-        let names = cookie_names(
-            &self.formats,
-            self.cookie_name.as_deref(),
-            secure,
-            self.either_prefix,
-        )?;
-        if let Some(domain) = &self.cookie_domain {
-            if !valid_domain(domain) {
-                return Err(ConfigError::InvalidCookieDomain(domain.clone()));
-            }
-            if let Some((name, _)) = names.iter().find(|(name, _)| has_prefix(name, HOST_PREFIX)) {
-                return Err(ConfigError::HostPrefixWithDomain {
-                    name: name.clone(),
-                    domain: domain.clone(),
-                });
-            }
-        }
-        // Next-auth sets `Secure` from `useSecureCookies`, whatever the name. A browser drops a
-        // `__Secure-` or `__Host-` cookie without `Secure` (RFC 6265bis §4.1.3), so those always
-        // get it, whatever the URL says.
-        let custom_name = self.cookie_name.is_some();
-        let secure_for = |name: &str| {
-            has_prefix(name, SECURE_PREFIX)
-                || has_prefix(name, HOST_PREFIX)
-                || (custom_name && secure)
-        };
-        // Login CSRF (issue 10): the raw secrets, the secure flag and the app origin (src/csrf.rs).
-        let csrf = crate::Csrf::new(
-            primary,
-            self.secrets
-                .clone()
-                .unwrap_or_else(|| env.secrets(primary))
-                .into_iter()
-                .map(|s| s.0),
-            secure,
-            url.as_ref().map(|u| u.origin.as_str()),
-        );
-        let sources = match self.decoder {
-            Some(decoder) => names
-                .into_iter()
-                .map(|(name, _)| Source {
-                    secure: secure_for(&name),
-                    name,
-                    codec: Codec::Custom(decoder.clone()),
-                })
-                .collect(),
-            None => {
-                let secrets = match self.secrets {
-                    Some(secrets) => secrets,
-                    None => env.secrets(primary),
-                };
-                if secrets.is_empty() || secrets.iter().any(|s| s.0.is_empty()) {
-                    return Err(ConfigError::MissingSecret);
-                }
-                // `openssl rand -base64 32` (what next-auth's docs suggest) gives 44 characters.
-                #[cfg(feature = "tracing")]
-                if let Some(short) = secrets.iter().map(|s| s.0.len()).filter(|&n| n < 32).min() {
-                    tracing::warn!(
-                        length = short,
-                        "a session secret is shorter than 32 bytes; generate one with `openssl rand -base64 32`"
-                    );
-                }
-                names
-                    .into_iter()
-                    .map(|(name, format)| {
-                        let codec = match format {
-                            // v4 has no rotation and no kid: the first secret only
-                            // (next-auth@4.24.15 jwt/index.js).
-                            Format::V4 => Codec::V4(V4Key::new(&secrets[0].0)),
-                            Format::V5 => Codec::V5(V5Keys::new(
-                                secrets.iter().map(|s| s.0.as_slice()),
-                                &name,
-                            )),
-                        };
-                        Source {
-                            secure: secure_for(&name),
-                            name,
-                            codec,
-                        }
-                    })
-                    .collect()
-            }
-        };
-
-        let clock = self.clock.unwrap_or_else(|| Arc::new(unix_now));
-        let sessions = Sessions {
-            inner: Arc::new(Inner {
-                sources,
-                bearer: self.bearer,
-                validation: Validation {
-                    leeway: whole_seconds(self.leeway),
-                    require_exp: self.require_exp,
-                },
-                limits: self.limits,
-                clock,
-                max_age: whole_seconds(self.max_age),
-                domain: self.cookie_domain,
-                csrf,
-            }),
-        };
-        let matcher = match &self.matcher {
-            Some(sources) => Some(
-                crate::Matcher::with_base_path(sources, &self.base_path)
-                    .map_err(ConfigError::InvalidMatcher)?,
-            ),
-            None => None,
-        };
-        let policy = Policy {
-            matcher,
-            base_path: self.base_path,
-            auth_path: url
-                .as_ref()
-                .map_or_else(|| "/api/auth".to_owned(), |u| u.path.clone()),
-            sign_in_page: self.sign_in_page,
-            error_page: self.error_page,
-            skip: self.skip,
-            origin: url.map(|u| u.origin),
-            strict: self.strict,
-            update_age: self.update_age.map(whole_seconds),
-            api_paths: self.api_paths,
-            callback_url: self.callback_url,
-            render: Arc::new(DefaultRender),
-        };
+            .unwrap_or(primary == Format::V4 && self.env.vercel);
+        let secrets = self.secrets.unwrap_or_else(|| self.env.secrets(primary));
+        let secrets: Vec<&[u8]> = secrets.iter().map(|s| s.0.as_slice()).collect();
+        let origin = url.as_ref().map(|u| u.origin.as_str());
+        let sessions = Sessions::new(self.sessions, &secrets, secure, origin)?;
+        let app = url.as_ref().map(|u| (u.origin.as_str(), u.path.as_str()));
+        let policy = Policy::new(self.policy, app)?;
         Ok(AuthLayer::new(sessions, policy))
     }
-}
-
-/// The session cookie names to read, in order, with the format each one holds.
-fn cookie_names(
-    formats: &[Format],
-    custom: Option<&str>,
-    secure: bool,
-    either_prefix: bool,
-) -> Result<Vec<(String, Format)>, ConfigError> {
-    let mut names = Vec::new();
-    for &format in formats {
-        let candidates: Vec<String> = match custom {
-            Some(name) => vec![name.to_owned()],
-            None => {
-                let plain = format.cookie_name();
-                let prefixed = format!("{SECURE_PREFIX}{plain}");
-                match (secure, either_prefix) {
-                    (true, false) => vec![prefixed],
-                    (false, false) => vec![plain.to_owned()],
-                    (true, true) => vec![prefixed, plain.to_owned()],
-                    (false, true) => vec![plain.to_owned(), prefixed],
-                }
-            }
-        };
-        for name in candidates {
-            let valid = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
-            if !valid {
-                return Err(ConfigError::InvalidCookieName);
-            }
-            if !names.iter().any(|(n, f)| *n == name && *f == format) {
-                names.push((name, format));
-            }
-        }
-    }
-    Ok(names)
-}
-
-/// A duration in whole seconds as the `i64` the time claims use, saturating rather than
-/// wrapping for durations past `i64::MAX` seconds.
-fn whole_seconds(duration: Duration) -> i64 {
-    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, whole_seconds)
 }
 
 #[cfg(test)]
@@ -782,7 +537,11 @@ mod tests {
                 .unwrap()
                 .build()
                 .unwrap();
-            assert!(layer.sessions().inner.sources[0].secure, "{name}");
+            let set = layer
+                .sessions()
+                .sign_in(&http::HeaderMap::new(), &serde_json::json!({}))
+                .unwrap();
+            assert!(set[0].to_str().unwrap().contains("; Secure;"), "{name}");
         }
         let plain = Builder::new()
             .secret("s")
@@ -792,7 +551,11 @@ mod tests {
             .unwrap()
             .build()
             .unwrap();
-        assert!(!plain.sessions().inner.sources[0].secure);
+        let set = plain
+            .sessions()
+            .sign_in(&http::HeaderMap::new(), &serde_json::json!({}))
+            .unwrap();
+        assert!(!set[0].to_str().unwrap().contains("Secure"));
     }
 
     #[test]
@@ -821,7 +584,7 @@ mod tests {
             "localhost",
             "a-b.example.co.uk",
         ] {
-            assert!(valid_domain(domain), "{domain}");
+            assert!(crate::cookies::valid_domain(domain), "{domain}");
         }
         for domain in [
             "",
@@ -833,7 +596,7 @@ mod tests {
             "a.com;x=1",
             "é.com",
         ] {
-            assert!(!valid_domain(domain), "{domain:?}");
+            assert!(!crate::cookies::valid_domain(domain), "{domain:?}");
             assert_eq!(
                 Builder::new()
                     .secret("s")

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
 
-use crate::SessionError;
+use crate::error::SessionError;
 
 pub(crate) use v4::V4Key;
 pub(crate) use v5::V5Keys;
@@ -123,4 +123,16 @@ pub(crate) fn decode_header(segment: &str) -> Result<Vec<u8>, SessionError> {
         return Err(SessionError::Malformed);
     }
     decode_vec(segment)
+}
+
+/// Which library's session token `token` looks like, from its protected header alone (no key
+/// needed): Auth.js v5 writes a `kid`, next-auth v4 never does. For diagnostics only.
+pub(crate) fn looks_like(token: &str) -> Option<crate::token::Format> {
+    let header = decode_header(token.split('.').next()?).ok()?;
+    let (header, _) = Header::parse(&header).ok()?;
+    Some(if header.kid.is_some() {
+        crate::token::Format::V5
+    } else {
+        crate::token::Format::V4
+    })
 }

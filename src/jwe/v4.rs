@@ -5,7 +5,7 @@ use aes_gcm::aead::{AeadInPlace, KeyInit, OsRng};
 use aes_gcm::{AeadCore, Aes256Gcm, Nonce, Tag};
 
 use super::{decode_fixed, decode_header, decode_vec, encode, keys, Compact, Enc, Header};
-use crate::SessionError;
+use crate::error::SessionError;
 
 /// The only header next-auth v4 emits, base64url-encoded (next-auth@4.24.15 jwt/index.js).
 const HEADER: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0";

@@ -11,7 +11,7 @@ use sha2::Sha512;
 use subtle::ConstantTimeEq;
 
 use super::{decode_fixed, decode_header, decode_vec, encode, keys, Compact, Enc, Header};
-use crate::SessionError;
+use crate::error::SessionError;
 
 /// The keys one secret yields for one salt.
 #[derive(Clone)]
