@@ -2,9 +2,11 @@
 # Runs every test, installing what the external tests need first: the real next-auth@4 /
 # @auth/core (interop/), playwright-core (e2e/) and Debian's Chromium.
 #
-# `cargo test --all-features` runs the unit tests, the doc tests and both test binaries:
-# `tests/it` (offline; `cargo test --test it` alone needs neither Node nor Chromium) and
-# `tests/external` (Node and Chromium). Extra arguments are passed on to `cargo test`.
+# `cargo test --features axum,tracing,jose,tonic` runs the unit tests, the doc tests and both
+# test binaries: `tests/it` (offline; `cargo test --test it` alone needs neither Node nor
+# Chromium) and `tests/external` (Node and Chromium); then the tonic demo's tests (a workspace
+# member). Every feature but `jose-vendored`, which only changes how OpenSSL is linked and would
+# build it from source. Extra arguments are passed on to the root package's `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +22,5 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 npm ci --prefix interop --no-audit --no-fund
 npm ci --prefix e2e --no-audit --no-fund
-cargo test --all-features "$@"
+cargo test --features axum,tracing,jose,tonic "$@"
+cargo test -p tower-nextauth-tonic-example

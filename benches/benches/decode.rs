@@ -152,7 +152,8 @@ fn layer(c: &mut Criterion) {
             .extensions()
             .get::<tower_nextauth::Token<Session>>()
             .is_some();
-        Ok::<_, Infallible>(Response::new(if ok { "ok" } else { "anon" }))
+        let body: &'static str = if ok { "ok" } else { "anon" };
+        Ok::<_, Infallible>(Response::new(bytes::Bytes::from_static(body.as_bytes())))
     });
     let mut svc = auth.layer(inner);
     let mut bare = inner;
@@ -284,7 +285,7 @@ fn matcher(c: &mut Criterion) {
     ))
     .unwrap();
     let mut svc = auth.layer(service_fn(|_req: Request<()>| async {
-        Ok::<_, Infallible>(Response::new(()))
+        Ok::<_, Infallible>(Response::new(bytes::Bytes::new()))
     }));
     let uri: http::Uri = fill("/shop/", "\u{2028}-", 65_534).parse().unwrap();
     g.bench_function("through_auth_layer_65534_byte_path", |b| {

@@ -279,9 +279,7 @@ async fn our_session_endpoint_answers_like_their_session_route() {
             if let Some(c) = cookie {
                 req = req.header("cookie", c);
             }
-            let res = ours
-                .sessions()
-                .endpoint()
+            let res = tower_nextauth::SessionEndpoint::new(ours.sessions().clone())
                 .oneshot(req.body(()).unwrap())
                 .await
                 .unwrap();

@@ -10,7 +10,8 @@
 use http::HeaderMap;
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::{json, Value};
-use tower_nextauth::{AuthLayer, Csrf, CsrfError, Format};
+use tower_nextauth::csrf::CsrfError;
+use tower_nextauth::{AuthLayer, Csrf, Format};
 
 use crate::support::{cookie_headers, fmt, interop_batch, pair, session_cookie_name};
 

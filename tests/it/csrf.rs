@@ -10,7 +10,8 @@ use http::header::{COOKIE, HOST, ORIGIN};
 use http::{HeaderMap, HeaderValue, Uri};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
-use tower_nextauth::{AuthLayer, Csrf, CsrfError, CsrfToken, Format};
+use tower_nextauth::csrf::{CsrfError, CsrfToken};
+use tower_nextauth::{AuthLayer, Csrf, Format};
 
 use crate::support::{pair, quickstart, Server};
 

@@ -13,6 +13,8 @@ mod axum;
 mod bypass;
 mod csrf;
 mod decide;
+#[cfg(feature = "tracing")]
+mod diagnostics;
 mod formats;
 mod hardening;
 mod inspect;
@@ -20,5 +22,7 @@ mod inspect;
 mod jose;
 mod matcher;
 mod nextauth_fixtures;
+mod render;
+mod topology;
 mod with_auth;
 mod writing;

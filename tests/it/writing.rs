@@ -254,9 +254,7 @@ async fn session_get(layer: &AuthLayer, cookie: Option<&str>) -> Response<String
     if let Some(c) = cookie {
         req = req.header(COOKIE, c);
     }
-    layer
-        .sessions()
-        .endpoint()
+    tower_nextauth::SessionEndpoint::new(layer.sessions().clone())
         .oneshot(req.body(()).unwrap())
         .await
         .unwrap()
@@ -313,7 +311,10 @@ async fn session_endpoint_answers_like_next_auth() {
 
 async fn layer_post(layer: &AuthLayer) -> Response<String> {
     let req = Request::post("/api/auth/session").body(()).unwrap();
-    layer.sessions().endpoint().oneshot(req).await.unwrap()
+    tower_nextauth::SessionEndpoint::new(layer.sessions().clone())
+        .oneshot(req)
+        .await
+        .unwrap()
 }
 
 #[test]
