@@ -39,10 +39,15 @@
 //!   `jose` feature adds [`jose::JwtDecoder`] for signed JWTs.
 //!
 //! # Feature flags
-//! - `jose` (default): [`jose::JwtDecoder`], verifying HS256/384/512, RS256, ES256 and EdDSA JWTs
-//!   from a secret, a PEM key or a JWK set, built on josekit.
-//! - `axum`: `Token<C>` and `Option<Token<C>>` as axum extractors (on `axum-core` only).
-//! - `tracing`: a `tracing` event for every rejection, with its reason and path, never token bytes.
+//! Every feature is off by default; the default build needs no system library.
+//! - `axum`: `Token<C>`, `Option<Token<C>>` and [`Sessions`] as axum extractors, rejection
+//!   bodies in axum's `Body`, and matching on `OriginalUri` inside `Router::nest`.
+//! - `tracing`: a `tracing` event for every rejection, with its reason and path, never token
+//!   bytes; a warning when a secret, format or cookie name looks misconfigured.
+//! - `tonic`: rejection bodies in tonic's body type.
+//! - `jose`: `jose::JwtDecoder`, verifying HS256/384/512, RS256, ES256 and EdDSA JWTs from a
+//!   secret, a PEM key or a JWK set, built on josekit (links the system OpenSSL;
+//!   `jose-vendored` builds it from source).
 //!
 //! # Security notes
 //! - The session formats use RustCrypto primitives. Keys are derived once when the layer is
@@ -56,6 +61,7 @@
 //!   configured URL, otherwise the `Location` is path-absolute.
 //! - Middleware is not the only line of defence: handlers should still check the [`Token`] they
 //!   rely on.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -80,6 +86,7 @@ mod token;
 #[cfg(feature = "axum")]
 mod extract;
 #[cfg(feature = "jose")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jose")))]
 pub mod jose;
 
 pub use authorize::{AsyncAuthorize, Authorize, Decision, HasToken};
@@ -89,6 +96,7 @@ pub use csrf::Csrf;
 pub use endpoint::SessionEndpoint;
 pub use error::{ConfigError, EncodeError, SessionError};
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use extract::TokenRejection;
 pub use layer::{AsyncAuthLayer, AuthLayer};
 pub use matcher::{Matcher, MatcherError};
