@@ -1,6 +1,13 @@
 //! Reading session cookies as next-auth's `SessionStore` does (docs/compat.md#cookies): bare
 //! or chunked `name.0 … name.N`, plus the `Authorization: Bearer` fallback of `getToken`
 //! (docs/compat.md#bearer).
+//!
+//! Reading and writing are hand-written rather than built on the `cookie` crate, because byte
+//! parity with next-auth decides: `SessionStore` collects every cookie whose name starts with the
+//! session name (chunks, and the foreign suffixes we refuse), `cookie.parse` keeps the first of
+//! duplicate names and decodes with `decodeURIComponent` semantics, and `cookie.serialize` writes
+//! its attributes in its own order (`Max-Age`, `Domain`, `Path`, `Expires`, `HttpOnly`, `Secure`,
+//! `SameSite`), which the interop tests compare byte for byte.
 
 use std::borrow::Cow;
 
@@ -212,7 +219,8 @@ fn chunk_index(suffix: &[u8]) -> Option<u32> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
-fn trim(bytes: &[u8]) -> &[u8] {
+/// `bytes` without the spaces and tabs `cookie.parse` trims around names and values.
+pub(crate) fn trim(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|b| !matches!(b, b' ' | b'\t'));
     let Some(start) = start else { return &[] };
     let end = bytes

@@ -24,6 +24,7 @@ use http::{HeaderMap, HeaderValue, Uri};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::cookies;
 use crate::token::Format;
 
 /// next-auth's login-CSRF protection: issues and verifies the double-submit `csrfToken` exactly
@@ -453,27 +454,15 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
             let Some(eq) = pair.iter().position(|&b| b == b'=') else {
                 continue;
             };
-            if trim(&pair[..eq]) != name.as_bytes() {
+            if cookies::trim(&pair[..eq]) != name.as_bytes() {
                 continue;
             }
-            let raw = std::str::from_utf8(trim(&pair[eq + 1..])).ok()?;
-            let decoded = crate::cookies::decode_uri_component(raw);
+            let raw = std::str::from_utf8(cookies::trim(&pair[eq + 1..])).ok()?;
+            let decoded = cookies::decode_uri_component(raw);
             return Some(decoded.map_or_else(|| raw.to_owned(), |d| d.into_owned()));
         }
     }
     None
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|&b| b != b' ' && b != b'\t')
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .map_or(start, |i| i + 1);
-    &bytes[start..end]
 }
 
 /// The `host[:port]` of a serialized origin (`scheme://host[:port]`); `None` for `null` and

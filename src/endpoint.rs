@@ -8,6 +8,8 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, EXPIRES, PRAGMA, SET_COOKIE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use tower_service::Service;
 
+use serde::Serialize;
+
 use crate::error::SessionError;
 use crate::sessions::Sessions;
 use crate::token::{Claims, Format};
@@ -74,21 +76,15 @@ impl SessionEndpoint {
         let (body, cookies) = match sessions.read_cookie::<Claims>(headers) {
             Ok(found) => {
                 let claims = found.token.claims();
-                let mut user = String::from("{");
-                for (field, claim) in [("name", "name"), ("email", "email"), ("image", "picture")] {
-                    if let Some(value) = claims.get(claim) {
-                        if user.len() > 1 {
-                            user.push(',');
-                        }
-                        user.push('"');
-                        user.push_str(field);
-                        user.push_str("\":");
-                        user.push_str(&value.to_string());
-                    }
-                }
-                user.push('}');
-                let expires = crate::cookies::iso_8601(sessions.expires());
-                let body = format!(r#"{{"user":{user},"expires":"{expires}"}}"#);
+                let body = SessionBody {
+                    user: User {
+                        name: claims.get("name"),
+                        email: claims.get("email"),
+                        image: claims.get("picture"),
+                    },
+                    expires: crate::cookies::iso_8601(sessions.expires()),
+                };
+                let body = serde_json::to_string(&body).expect("JSON values serialize");
                 let cookies = sessions
                     .reissue(headers, &found)
                     .map(|(_, cookies)| cookies)
@@ -143,4 +139,22 @@ impl<B> Service<Request<B>> for SessionEndpoint {
         }
         ready(Ok(self.respond(req.headers())))
     }
+}
+
+/// The default `session` callback's output for a JWT session: `{ user: { name, email, image },
+/// expires }`, absent claims left out (next-auth@4.24.15 core/routes/session.js).
+#[derive(Serialize)]
+struct SessionBody<'a> {
+    user: User<'a>,
+    expires: String,
+}
+
+#[derive(Serialize)]
+struct User<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a serde_json::Value>,
 }

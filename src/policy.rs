@@ -2,7 +2,6 @@
 //! `withAuth`'s skip list), what kind of client sent them, and where sign-in redirects go.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 use std::time::Duration;
 
 use http::header::{ACCEPT, CONTENT_TYPE};
@@ -338,19 +337,10 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// `URLSearchParams` serialization (application/x-www-form-urlencoded): `*-._` and alphanumerics
-/// stay, a space becomes `+`, every other byte is `%XX`.
+/// stay, a space becomes `+`, every other byte is `%XX` (the WHATWG URL spec's
+/// `application/x-www-form-urlencoded` serializer, which `form_urlencoded` implements).
 pub(crate) fn form_urlencode(out: &mut String, input: &str) {
-    for &b in input.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => {
-                let _ = write!(out, "%{b:02X}");
-            }
-        }
-    }
+    out.extend(form_urlencoded::byte_serialize(input.as_bytes()));
 }
 
 #[cfg(test)]
