@@ -21,11 +21,11 @@ use crate::token::Format;
 /// cookie (all chunks together) and the `Authorization: Bearer` header.
 ///
 /// ```
-/// use tower_nextauth::{AuthLayer, Limits};
+/// use tower_nextauth::{AuthLayer, Builder, Limits};
 ///
 /// let limits = Limits::default().max_bytes(16 * 1024).max_chunks(4);
 /// assert_eq!((limits.bytes(), limits.chunks()), (16 * 1024, 4));
-/// let layer = AuthLayer::builder()
+/// let layer = Builder::new()
 ///     .secret("a-development-secret-of-32-bytes!")
 ///     .limits(limits)
 ///     .build()

@@ -50,9 +50,9 @@ use crate::token::Format;
 /// ```
 /// use http::{header, HeaderMap, Uri};
 /// use tower_nextauth::csrf::CsrfError;
-/// use tower_nextauth::{AuthLayer, Format};
+/// use tower_nextauth::{AuthLayer, Builder, Format};
 ///
-/// let layer = AuthLayer::builder()
+/// let layer = Builder::new()
 ///     .secret("a-development-secret-of-32-bytes!")
 ///     .format(Format::V4)
 ///     .url("https://app.example.com")
@@ -131,9 +131,9 @@ impl Csrf {
     /// when cookies are secure.
     ///
     /// ```
-    /// use tower_nextauth::{AuthLayer, Format};
+    /// use tower_nextauth::{AuthLayer, Builder, Format};
     ///
-    /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").format(Format::V5).build().unwrap();
+    /// let layer = Builder::new().secret("a-development-secret-of-32-bytes!").format(Format::V5).build().unwrap();
     /// assert_eq!(layer.sessions().csrf().cookie_name(), "authjs.csrf-token");
     /// ```
     pub fn cookie_name(&self) -> &str {
@@ -146,9 +146,9 @@ impl Csrf {
     ///
     /// ```
     /// use http::{header::COOKIE, HeaderMap};
-    /// use tower_nextauth::{AuthLayer, Format};
+    /// use tower_nextauth::{AuthLayer, Builder, Format};
     ///
-    /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").format(Format::V5).build().unwrap();
+    /// let layer = Builder::new().secret("a-development-secret-of-32-bytes!").format(Format::V5).build().unwrap();
     /// let csrf = layer.sessions().csrf();
     /// let first = csrf.issue(&HeaderMap::new());
     /// assert_eq!(first.token().len(), 64);
@@ -189,9 +189,9 @@ impl Csrf {
     /// ```
     /// use http::{header, HeaderMap, Uri};
     /// use tower_nextauth::csrf::CsrfError;
-    /// use tower_nextauth::AuthLayer;
+    /// use tower_nextauth::{AuthLayer, Builder};
     ///
-    /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").build().unwrap();
+    /// let layer = Builder::new().secret("a-development-secret-of-32-bytes!").build().unwrap();
     /// let csrf = layer.sessions().csrf();
     /// let issued = csrf.issue(&HeaderMap::new());
     /// let cookie = issued.set_cookie().unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
@@ -219,9 +219,9 @@ impl Csrf {
     /// ```
     /// use http::HeaderMap;
     /// use tower_nextauth::csrf::CsrfError;
-    /// use tower_nextauth::AuthLayer;
+    /// use tower_nextauth::{AuthLayer, Builder};
     ///
-    /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").build().unwrap();
+    /// let layer = Builder::new().secret("a-development-secret-of-32-bytes!").build().unwrap();
     /// let csrf = layer.sessions().csrf();
     /// let token = csrf.issue(&HeaderMap::new());
     /// assert_eq!(csrf.verify_token(&HeaderMap::new(), token.token()), Err(CsrfError::MissingCookie));
@@ -270,9 +270,9 @@ impl Csrf {
     /// ```
     /// use http::{HeaderMap, Uri};
     /// use tower_nextauth::csrf::CsrfError;
-    /// use tower_nextauth::AuthLayer;
+    /// use tower_nextauth::{AuthLayer, Builder};
     ///
-    /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").build().unwrap();
+    /// let layer = Builder::new().secret("a-development-secret-of-32-bytes!").build().unwrap();
     /// let csrf = layer.sessions().csrf();
     /// let uri = Uri::from_static("/api/auth/signin");
     /// let mut headers = HeaderMap::new();
@@ -361,9 +361,9 @@ impl fmt::Debug for Csrf {
 ///
 /// ```
 /// use http::HeaderMap;
-/// use tower_nextauth::AuthLayer;
+/// use tower_nextauth::{AuthLayer, Builder};
 ///
-/// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").build().unwrap();
+/// let layer = Builder::new().secret("a-development-secret-of-32-bytes!").build().unwrap();
 /// let issued = layer.sessions().csrf().issue(&HeaderMap::new());
 /// let field = format!(r#"<input type="hidden" name="csrfToken" value="{}">"#, issued.token());
 /// assert!(issued.token().bytes().all(|b| b.is_ascii_hexdigit()));

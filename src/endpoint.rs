@@ -31,10 +31,10 @@ use crate::token::{Claims, Format};
 /// ```
 /// use http::{header, Request};
 /// use tower::ServiceExt;
-/// use tower_nextauth::{AuthLayer, Format, SessionEndpoint};
+/// use tower_nextauth::{AuthLayer, Builder, Format, SessionEndpoint};
 ///
 /// # tokio_test::block_on(async {
-/// let layer = AuthLayer::builder()
+/// let layer = Builder::new()
 ///     .secret("a-development-secret-of-32-bytes!")
 ///     .format(Format::V5)
 ///     .clock(|| 1_700_000_000)

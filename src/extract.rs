@@ -60,7 +60,7 @@ impl IntoResponse for TokenRejection {
 ///
 /// ```
 /// use axum::{routing::get, Router};
-/// use tower_nextauth::{AuthLayer, Token};
+/// use tower_nextauth::{AuthLayer, Builder, Token};
 ///
 /// async fn me(token: Token) -> String {
 ///     format!("{}", token["name"])
@@ -70,7 +70,7 @@ impl IntoResponse for TokenRejection {
 ///     if token.is_some() { "signed in" } else { "anonymous" }
 /// }
 ///
-/// let auth = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").build().unwrap();
+/// let auth = Builder::new().secret("a-development-secret-of-32-bytes!").build().unwrap();
 /// let app: Router = Router::new().route("/me", get(me)).route("/", get(maybe)).layer(auth);
 /// # let _ = app;
 /// ```
@@ -114,7 +114,7 @@ where
 ///
 /// ```
 /// use axum::{http::{header::SET_COOKIE, HeaderMap}, response::{IntoResponse, Redirect}, routing::post, Router};
-/// use tower_nextauth::{AuthLayer, Sessions};
+/// use tower_nextauth::{AuthLayer, Builder, Sessions};
 ///
 /// async fn sign_out(sessions: Sessions, headers: HeaderMap) -> impl IntoResponse {
 ///     let mut res = Redirect::to("/").into_response();
@@ -124,7 +124,7 @@ where
 ///     res
 /// }
 ///
-/// let auth = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").build().unwrap();
+/// let auth = Builder::new().secret("a-development-secret-of-32-bytes!").build().unwrap();
 /// let app: Router = Router::new().route("/api/auth/signout", post(sign_out)).layer(auth);
 /// # let _ = app;
 /// ```

@@ -39,6 +39,7 @@ impl std::error::Error for KeyError {}
 /// ```
 /// use josekit::{jws::{JwsHeader, HS256}, jwt::{self, JwtPayload}};
 /// use tower_nextauth::{jose::JwtDecoder, AuthLayer, Claims, SessionError, Token};
+/// use tower_nextauth::Builder;
 ///
 /// let secret = "a-backend-secret-of-at-least-32-bytes";
 /// // What the backend issues.
@@ -48,7 +49,7 @@ impl std::error::Error for KeyError {}
 /// header.set_token_type("JWT");
 /// let jwt = jwt::encode_with_signer(&payload, &header, &HS256.signer_from_bytes(secret).unwrap()).unwrap();
 ///
-/// let layer = AuthLayer::builder()
+/// let layer = Builder::new()
 ///     .decoder(JwtDecoder::hs256(secret).unwrap())
 ///     .build()
 ///     .unwrap();

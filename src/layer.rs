@@ -9,7 +9,6 @@ use http::request::Parts;
 use tower_layer::Layer;
 
 use crate::authorize::{AsyncAuthorize, Authorize, Decision, HasToken};
-use crate::config::Builder;
 use crate::decide::Shared;
 use crate::policy::Policy;
 use crate::render::DefaultRender;
@@ -50,10 +49,10 @@ use crate::token::{Claims, Token};
 /// ```
 /// use http::{header, Request, Response, StatusCode};
 /// use tower::{service_fn, ServiceBuilder, ServiceExt};
-/// use tower_nextauth::{AuthLayer, Format, Token};
+/// use tower_nextauth::{AuthLayer, Builder, Format, Token};
 ///
 /// # tokio_test::block_on(async {
-/// let layer = AuthLayer::builder()
+/// let layer = Builder::new()
 ///     .secret("a-development-secret-of-32-bytes!")
 ///     .format(Format::V4)
 ///     .build()
@@ -96,11 +95,6 @@ pub struct AsyncAuthLayer<C, A, R = DefaultRender> {
 }
 
 impl AuthLayer {
-    /// A [`Builder`] with next-auth's defaults.
-    pub fn builder() -> Builder {
-        Builder::new()
-    }
-
     pub(crate) fn new(sessions: Sessions, policy: Policy) -> Self {
         Self {
             shared: Arc::new(Shared::new(sessions, policy, HasToken)),
@@ -127,9 +121,9 @@ impl<C, A, R> AuthLayer<C, A, R> {
     /// "no opinion" value: write `token.is_some()` where the JS callback returned `undefined`.
     ///
     /// ```
-    /// use tower_nextauth::AuthLayer;
+    /// use tower_nextauth::{AuthLayer, Builder};
     ///
-    /// let layer = AuthLayer::builder()
+    /// let layer = Builder::new()
     ///     .secret("a-development-secret-of-32-bytes!")
     ///     .build()
     ///     .unwrap()
@@ -162,10 +156,10 @@ impl<C, A, R> AuthLayer<C, A, R> {
     /// ```
     /// use std::collections::HashSet;
     /// use std::sync::{Arc, Mutex};
-    /// use tower_nextauth::{AuthLayer, Decision};
+    /// use tower_nextauth::{AuthLayer, Builder, Decision};
     ///
     /// let revoked: Arc<Mutex<HashSet<String>>> = Arc::default();
-    /// let layer = AuthLayer::builder()
+    /// let layer = Builder::new()
     ///     .secret("a-development-secret-of-32-bytes!")
     ///     .build()
     ///     .unwrap()

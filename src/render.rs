@@ -224,10 +224,10 @@ impl FromBytes for tonic::body::Body {
 /// ```
 /// use http::{Request, StatusCode};
 /// use tower::{service_fn, ServiceExt, Layer};
-/// use tower_nextauth::AuthLayer;
+/// use tower_nextauth::{AuthLayer, Builder};
 ///
 /// # tokio_test::block_on(async {
-/// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").build().unwrap();
+/// let layer = Builder::new().secret("a-development-secret-of-32-bytes!").build().unwrap();
 /// let app = layer.layer(service_fn(|_req: Request<String>| async {
 ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::from("hello")))
 /// }));
@@ -267,9 +267,10 @@ impl<B: FromBytes> Render<B> for DefaultRender {
 /// use bytes::Bytes;
 /// use tower::{service_fn, ServiceExt, Layer};
 /// use tower_nextauth::{render::StatusOnly, AuthLayer};
+/// use tower_nextauth::Builder;
 ///
 /// # tokio_test::block_on(async {
-/// let layer = AuthLayer::builder()
+/// let layer = Builder::new()
 ///     .secret("a-development-secret-of-32-bytes!")
 ///     .build()
 ///     .unwrap()

@@ -28,7 +28,7 @@ use crate::token::{unix_now, whole_seconds, Claims, Format, Token, TokenSource, 
 /// reason is observable by the client through timing or logs otherwise.
 ///
 /// ```
-/// use tower_nextauth::{AuthLayer, Decoder, SessionError, Token};
+/// use tower_nextauth::{AuthLayer, Builder, Decoder, SessionError, Token};
 ///
 /// /// Accepts `test:<json>` tokens; for tests only.
 /// struct Plain;
@@ -42,7 +42,7 @@ use crate::token::{unix_now, whole_seconds, Claims, Format, Token, TokenSource, 
 ///     }
 /// }
 ///
-/// let layer = AuthLayer::builder().decoder(Plain).build().unwrap();
+/// let layer = Builder::new().decoder(Plain).build().unwrap();
 /// let token: Token = layer.sessions().decode(r#"test:{"sub":"7"}"#).unwrap();
 /// assert_eq!(token["sub"], "7");
 /// ```
@@ -168,9 +168,9 @@ struct Inner {
 ///
 /// ```
 /// use http::{header::COOKIE, HeaderMap};
-/// use tower_nextauth::{AuthLayer, Format, SessionError, Token};
+/// use tower_nextauth::{AuthLayer, Builder, Format, SessionError, Token};
 ///
-/// let layer = AuthLayer::builder()
+/// let layer = Builder::new()
 ///     .secret("a-development-secret-of-32-bytes!")
 ///     .format(Format::V4)
 ///     .build()
@@ -391,19 +391,19 @@ impl Sessions {
     ///
     /// ```
     /// use http::{header::COOKIE, HeaderMap};
-    /// use tower_nextauth::{AuthLayer, Format};
+    /// use tower_nextauth::{AuthLayer, Builder, Format};
     ///
-    /// let app = AuthLayer::builder().secret("the-next-js-apps-secret-32-bytes!").format(Format::V5).build().unwrap();
+    /// let app = Builder::new().secret("the-next-js-apps-secret-32-bytes!").format(Format::V5).build().unwrap();
     /// let jwe = app.sessions().encode(&serde_json::json!({"name": "Ada"})).unwrap();
     /// let mut request = HeaderMap::new();
     /// request.insert(COOKIE, format!("authjs.session-token={jwe}").parse().unwrap());
     ///
-    /// let ours = AuthLayer::builder().secret("another-secret-of-at-least-32-bytes").format(Format::V5).build().unwrap();
+    /// let ours = Builder::new().secret("another-secret-of-at-least-32-bytes").format(Format::V5).build().unwrap();
     /// let why = ours.sessions().explain(&request).unwrap();
     /// assert!(why.contains("did not decrypt: the secret differs"));
     /// assert!(!why.contains(&jwe));
     ///
-    /// let v4 = AuthLayer::builder().secret("the-next-js-apps-secret-32-bytes!").format(Format::V4).build().unwrap();
+    /// let v4 = Builder::new().secret("the-next-js-apps-secret-32-bytes!").format(Format::V4).build().unwrap();
     /// assert!(v4.sessions().explain(&request).unwrap().contains("reads \"next-auth.session-token\""));
     /// assert_eq!(app.sessions().explain(&request), None);
     /// ```
@@ -558,9 +558,9 @@ impl Sessions {
     ///
     /// ```
     /// use http::{HeaderMap, HeaderValue};
-    /// use tower_nextauth::{AuthLayer, Format};
+    /// use tower_nextauth::{AuthLayer, Builder, Format};
     ///
-    /// let layer = AuthLayer::builder()
+    /// let layer = Builder::new()
     ///     .secret("a-development-secret-of-32-bytes!")
     ///     .format(Format::V5)
     ///     .clock(|| 1_893_456_000 - 30 * 24 * 3600)
@@ -592,9 +592,9 @@ impl Sessions {
     ///
     /// ```
     /// use http::HeaderMap;
-    /// use tower_nextauth::{AuthLayer, Format};
+    /// use tower_nextauth::{AuthLayer, Builder, Format};
     ///
-    /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").format(Format::V4).build().unwrap();
+    /// let layer = Builder::new().secret("a-development-secret-of-32-bytes!").format(Format::V4).build().unwrap();
     /// let token = "x".repeat(5000);
     /// let cookies = layer.sessions().session_cookies(&HeaderMap::new(), &token, 1_893_456_000);
     /// assert_eq!(cookies.len(), 2);
@@ -701,9 +701,9 @@ impl Sessions {
     ///
     /// ```
     /// use http::{header::COOKIE, HeaderMap};
-    /// use tower_nextauth::{AuthLayer, Format};
+    /// use tower_nextauth::{AuthLayer, Builder, Format};
     ///
-    /// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").format(Format::V4).build().unwrap();
+    /// let layer = Builder::new().secret("a-development-secret-of-32-bytes!").format(Format::V4).build().unwrap();
     /// let mut request = HeaderMap::new();
     /// request.insert(COOKIE, "theme=dark; next-auth.session-token.0=a; next-auth.session-token.1=b".parse().unwrap());
     /// let cleared = layer.sessions().sign_out(&request);
@@ -734,9 +734,9 @@ impl Sessions {
     /// as the sessions. See [`Csrf`](crate::Csrf).
     ///
     /// ```
-    /// use tower_nextauth::{AuthLayer, Format};
+    /// use tower_nextauth::{AuthLayer, Builder, Format};
     ///
-    /// let layer = AuthLayer::builder()
+    /// let layer = Builder::new()
     ///     .secret("a-development-secret-of-32-bytes!")
     ///     .format(Format::V5)
     ///     .secure_cookie(true)

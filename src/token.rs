@@ -50,9 +50,9 @@ impl Format {
 /// Where a session token was found.
 ///
 /// ```
-/// use tower_nextauth::{AuthLayer, Format, Token, TokenSource};
+/// use tower_nextauth::{AuthLayer, Builder, Format, Token, TokenSource};
 ///
-/// let layer = AuthLayer::builder().secret("a-development-secret-of-32-bytes!").format(Format::V4).build().unwrap();
+/// let layer = Builder::new().secret("a-development-secret-of-32-bytes!").format(Format::V4).build().unwrap();
 /// let jwe = layer.sessions().encode(&serde_json::json!({})).unwrap();
 /// let token: Token = layer.sessions().decode(&jwe).unwrap();
 /// assert_eq!(token.source(), TokenSource::Cookie);
@@ -74,7 +74,7 @@ pub enum TokenSource {
 /// `Token<C>` dereferences to `C`.
 ///
 /// ```
-/// use tower_nextauth::{AuthLayer, Format, Token};
+/// use tower_nextauth::{AuthLayer, Builder, Format, Token};
 /// use serde::Deserialize;
 ///
 /// #[derive(Clone, Deserialize)]
@@ -83,7 +83,7 @@ pub enum TokenSource {
 ///     role: String,
 /// }
 ///
-/// let layer = AuthLayer::builder()
+/// let layer = Builder::new()
 ///     .secret("a-development-secret-of-32-bytes!")
 ///     .format(Format::V5)
 ///     .build()

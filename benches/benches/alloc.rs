@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use tower::{service_fn, Layer, Service};
-use tower_nextauth::{AuthLayer, Format, Token};
+use tower_nextauth::{Builder, Format, Token};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
@@ -55,7 +55,7 @@ fn main() {
     let mut rows = Vec::new();
     let mut layer_extra = 0;
     for format in [Format::V4, Format::V5] {
-        let auth = AuthLayer::builder()
+        let auth = Builder::new()
             .secret("allocation-benchmark-secret-0123456789")
             .format(format)
             .clock(|| 1_793_491_200)

@@ -16,7 +16,7 @@ use http::{HeaderMap, HeaderValue, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 use tower::{service_fn, Layer, Service};
-use tower_nextauth::{AuthLayer, Claims, Format, Matcher, Sessions};
+use tower_nextauth::{Builder, Claims, Format, Matcher, Sessions};
 
 const SECRET: &str = "benchmark-secret-0123456789abcdef0123456789";
 const NOW: i64 = 1_793_491_200;
@@ -31,7 +31,7 @@ struct Session {
 }
 
 fn sessions(format: Format) -> Sessions {
-    AuthLayer::builder()
+    Builder::new()
         .secret(SECRET)
         .format(format)
         .clock(|| NOW)
@@ -137,7 +137,7 @@ fn now<F: Future>(f: F) -> F::Output {
 }
 
 fn layer(c: &mut Criterion) {
-    let auth = AuthLayer::builder()
+    let auth = Builder::new()
         .secret(SECRET)
         .format(Format::V5)
         .clock(|| NOW)
@@ -267,7 +267,7 @@ fn matcher(c: &mut Criterion) {
     }
 
     // The same through the layer, with a session (so no rejection is rendered).
-    let auth = AuthLayer::builder()
+    let auth = Builder::new()
         .secret(SECRET)
         .format(Format::V5)
         .clock(|| NOW)

@@ -17,7 +17,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::json;
-use tower_nextauth::{AuthLayer, Format};
+use tower_nextauth::{Builder, Format};
 
 /// The quickstart's embedded development secret.
 const DEV_SECRET: &str = "tower-nextauth-quickstart-development-secret";
@@ -67,7 +67,7 @@ async fn main() {
         .unwrap()
         .as_secs() as i64;
     let mint = |at: i64| {
-        let layer = AuthLayer::builder()
+        let layer = Builder::new()
             .secret(DEV_SECRET)
             .format(Format::V5)
             .clock(move || at)

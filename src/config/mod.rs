@@ -20,9 +20,9 @@ use env::{Env, Secret, Url};
 ///
 /// ```
 /// use std::time::Duration;
-/// use tower_nextauth::{AuthLayer, Format};
+/// use tower_nextauth::{AuthLayer, Builder, Format};
 ///
-/// let layer = AuthLayer::builder()
+/// let layer = Builder::new()
 ///     .secrets(["new-secret-at-least-32-bytes-long", "old-secret-at-least-32-bytes-long"])
 ///     .format(Format::V5)
 ///     .url("https://app.example.com/api/auth")
@@ -156,9 +156,9 @@ impl Builder {
     ///
     /// ```
     /// use http::HeaderMap;
-    /// use tower_nextauth::{AuthLayer, Format};
+    /// use tower_nextauth::{AuthLayer, Builder, Format};
     ///
-    /// let layer = AuthLayer::builder()
+    /// let layer = Builder::new()
     ///     .secret("a-development-secret-of-32-bytes!")
     ///     .format(Format::V5)
     ///     .url("https://app.example.com")
@@ -214,10 +214,10 @@ impl Builder {
     /// ```
     /// use http::{header::LOCATION, Request, Response};
     /// use tower::{service_fn, Layer, ServiceExt};
-    /// use tower_nextauth::AuthLayer;
+    /// use tower_nextauth::{AuthLayer, Builder};
     ///
     /// # tokio_test::block_on(async {
-    /// let layer = AuthLayer::builder()
+    /// let layer = Builder::new()
     ///     .secret("a-development-secret-of-32-bytes!")
     ///     .url("http://localhost:3000")?
     ///     .service_url("http://localhost:4000")?
@@ -257,9 +257,9 @@ impl Builder {
     /// middleware runs, while a router's wildcard (`/dashboard/{*rest}`) would serve it as is.
     ///
     /// ```
-    /// use tower_nextauth::AuthLayer;
+    /// use tower_nextauth::{AuthLayer, Builder};
     ///
-    /// let layer = AuthLayer::builder()
+    /// let layer = Builder::new()
     ///     .secret("a-development-secret-of-32-bytes!")
     ///     .matcher(["/dashboard/:path*", "/((?!api|_next/static|_next/image|.*\\.png$).*)"])
     ///     .unwrap()

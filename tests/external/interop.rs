@@ -10,7 +10,7 @@ use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use tower_nextauth::{AuthLayer, Claims, Format, Token};
+use tower_nextauth::{AuthLayer, Builder, Claims, Format, Token};
 
 use crate::support::{
     cookie_headers as headers, echo, fmt, interop_batch, pair, session_cookie_name as name, strings,
@@ -46,7 +46,7 @@ fn payload(rng: &mut impl Rng, large: bool) -> Value {
 }
 
 fn layer(format: Format, secrets: &[&str], secure: bool) -> AuthLayer {
-    AuthLayer::builder()
+    Builder::new()
         .secrets(secrets)
         .format(format)
         .secure_cookie(secure)
@@ -109,7 +109,7 @@ fn our_sessions_decode_in_next_auth_and_auth_core() {
     requests.push(json!({"op": "decode", "format": "v5", "secrets": [old, new], "salt": "authjs.session-token", "token": jwe}));
     expected.push(full);
     // A custom cookie name is the v5 salt.
-    let custom = AuthLayer::builder()
+    let custom = Builder::new()
         .secret(&new)
         .format(Format::V5)
         .cookie_name("app.session")

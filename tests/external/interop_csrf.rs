@@ -11,7 +11,7 @@ use http::HeaderMap;
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::{json, Value};
 use tower_nextauth::csrf::CsrfError;
-use tower_nextauth::{AuthLayer, Csrf, Format};
+use tower_nextauth::{AuthLayer, Builder, Csrf, Format};
 
 use crate::support::{cookie_headers, fmt, interop_batch, pair, session_cookie_name};
 
@@ -55,7 +55,7 @@ impl Setup {
     }
 
     fn layer(&self, secrets: &[String]) -> AuthLayer {
-        AuthLayer::builder()
+        Builder::new()
             .secrets(secrets)
             .format(self.format)
             .secure_cookie(self.secure)

@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use http::{HeaderValue, Request, Response, StatusCode};
 use proptest::prelude::*;
 use serde_json::json;
-use tower_nextauth::{AuthLayer, Claims, Format, Limits, Rejection, SessionError};
+use tower_nextauth::{AuthLayer, Builder, Claims, Format, Limits, Rejection, SessionError};
 
 #[cfg(feature = "jose")]
 use crate::support::NOW;
@@ -268,7 +268,7 @@ fn sessions_never_leak_through_debug() {
 
 #[test]
 fn rejected_responses_never_echo_the_token() {
-    let other = AuthLayer::builder()
+    let other = Builder::new()
         .secret("another-secret")
         .format(Format::V4)
         .build()

@@ -11,14 +11,14 @@ use http::{HeaderMap, HeaderValue, Uri};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 use tower_nextauth::csrf::{CsrfError, CsrfToken};
-use tower_nextauth::{AuthLayer, Csrf, Format};
+use tower_nextauth::{Builder, Csrf, Format};
 
 use crate::support::{pair, quickstart, Server};
 
 const SECRET: &str = "csrf-test-secret-0123456789abcdef0123";
 
 fn csrf_with(format: Format, secrets: &[&str], secure: bool, url: Option<&str>) -> Csrf {
-    let mut builder = AuthLayer::builder()
+    let mut builder = Builder::new()
         .secrets(secrets)
         .format(format)
         .secure_cookie(secure);
@@ -92,7 +92,7 @@ fn issue_writes_next_auths_exact_cookie_for_each_format_and_prefix() {
         false,
         Some("https://app.example.com"),
     );
-    let built = AuthLayer::builder()
+    let built = Builder::new()
         .secret(SECRET)
         .format(Format::V5)
         .url("https://app.example.com")

@@ -441,7 +441,7 @@ async fn rejections_are_traced_without_token_bytes() {
         .with_max_level(tracing::Level::DEBUG)
         .with_writer(move || writer.clone())
         .finish();
-    let other = AuthLayer::builder()
+    let other = Builder::new()
         .secret("another-secret")
         .format(Format::V5)
         .build()

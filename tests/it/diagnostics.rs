@@ -10,7 +10,7 @@ use http::header::COOKIE;
 use http::{Request, StatusCode};
 use serde_json::json;
 use tower::{service_fn, Layer, ServiceExt};
-use tower_nextauth::{AuthLayer, Format};
+use tower_nextauth::{Builder, Format};
 
 use crate::support::{NOW, SECRET};
 
@@ -46,7 +46,7 @@ fn warnings(captured: &Captured) -> Vec<String> {
 
 #[tokio::test]
 async fn a_wrong_secret_is_named_once_a_minute_without_token_bytes() {
-    let next_app = AuthLayer::builder()
+    let next_app = Builder::new()
         .secret("the-secret-the-next-js-app-uses!!")
         .format(Format::V5)
         .clock(|| NOW)
@@ -56,7 +56,7 @@ async fn a_wrong_secret_is_named_once_a_minute_without_token_bytes() {
 
     let now = Arc::new(AtomicI64::new(NOW));
     let clock = now.clone();
-    let ours = AuthLayer::builder()
+    let ours = Builder::new()
         .secret(SECRET)
         .format(Format::V5)
         .clock(move || clock.load(Ordering::SeqCst))
@@ -98,7 +98,7 @@ async fn a_wrong_secret_is_named_once_a_minute_without_token_bytes() {
 
 #[test]
 fn format_and_cookie_name_mismatches_are_explained() {
-    let v4_app = AuthLayer::builder()
+    let v4_app = Builder::new()
         .secret(SECRET)
         .format(Format::V4)
         .clock(|| NOW)
@@ -107,7 +107,7 @@ fn format_and_cookie_name_mismatches_are_explained() {
     let v4_token = v4_app.sessions().encode(&json!({"name": "Ada"})).unwrap();
 
     // A v4 token under the v5 name (an app migrated with a custom name, or a copied cookie).
-    let v5_reader = AuthLayer::builder()
+    let v5_reader = Builder::new()
         .secret(SECRET)
         .format(Format::V5)
         .cookie_name("session")
@@ -138,7 +138,7 @@ fn format_and_cookie_name_mismatches_are_explained() {
 
     // Expired and absent sessions are not misconfigurations.
     assert_eq!(v4_app.sessions().explain(&http::HeaderMap::new()), None);
-    let later = AuthLayer::builder()
+    let later = Builder::new()
         .secret(SECRET)
         .format(Format::V4)
         .clock(|| NOW + 60 * 24 * 3600)

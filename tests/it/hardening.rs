@@ -82,7 +82,7 @@ impl Decoder for Counting {
 #[tokio::test]
 async fn oversized_bearer_tokens_are_refused_before_any_decoding() {
     let counting = Counting::default();
-    let layer = AuthLayer::builder()
+    let layer = Builder::new()
         .decoder(counting.clone())
         .limits(Limits::default())
         .build()
@@ -109,7 +109,7 @@ async fn oversized_bearer_tokens_are_refused_before_any_decoding() {
 #[test]
 fn host_and_secure_prefixed_names_are_written_with_secure_even_over_http() {
     for name in ["__Host-session", "__Secure-session"] {
-        let layer = AuthLayer::builder()
+        let layer = Builder::new()
             .secret(SECRET)
             .format(Format::V4)
             .cookie_name(name)
@@ -141,7 +141,7 @@ fn host_and_secure_prefixed_names_are_written_with_secure_even_over_http() {
 
 #[test]
 fn cookie_domain_is_written_in_cookie_serialize_order_and_refused_for_host_names() {
-    let layer = AuthLayer::builder()
+    let layer = Builder::new()
         .secret(SECRET)
         .format(Format::V5)
         .url("https://app.example.com")
@@ -169,7 +169,7 @@ fn cookie_domain_is_written_in_cookie_serialize_order_and_refused_for_host_names
         "__Secure-authjs.session-token=; Max-Age=0; Domain=.example.com; Path=/; HttpOnly; Secure; SameSite=Lax"
     );
 
-    let error = AuthLayer::builder()
+    let error = Builder::new()
         .secret(SECRET)
         .cookie_name("__Host-session")
         .cookie_domain("example.com")
@@ -238,7 +238,7 @@ fn hex(json: &str) -> String {
 }
 
 fn time_layer(now: i64, leeway: u64, update_age: u64) -> AuthLayer {
-    AuthLayer::builder()
+    Builder::new()
         .decoder(Hex)
         .clock(move || now)
         .leeway(Duration::from_secs(leeway))
@@ -311,7 +311,7 @@ proptest! {
     /// Encoding with any clock and max age writes an `exp` that saturates instead of wrapping.
     #[test]
     fn encoding_at_any_time_saturates(now in any::<i64>(), max_age in any::<u64>()) {
-        let layer = AuthLayer::builder()
+        let layer = Builder::new()
             .secret(SECRET)
             .format(Format::V4)
             .clock(move || now)
@@ -319,7 +319,7 @@ proptest! {
             .build()
             .unwrap();
         let jwe = layer.sessions().encode(&json!({})).unwrap();
-        let reader = AuthLayer::builder()
+        let reader = Builder::new()
             .secret(SECRET)
             .format(Format::V4)
             .clock(move || now)

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::{Output, Stdio};
 
 use serde_json::{json, Value};
-use tower_nextauth::{AuthLayer, Format};
+use tower_nextauth::{Builder, Format};
 
 use crate::support::{example, fixture, pair, sessions, strs, NOW, SECRET};
 
@@ -50,7 +50,7 @@ fn tokens_and_cookie_lines_print_their_claims() {
     assert!(pairs.len() >= 3, "{} chunks", pairs.len());
     pairs.reverse();
     let chunked = format!("Cookie: theme=dark; {}", pairs.join("; "));
-    let secure = AuthLayer::builder()
+    let secure = Builder::new()
         .secret(SECRET)
         .format(Format::V4)
         .secure_cookie(true)

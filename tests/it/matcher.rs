@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 use serde::Deserialize;
-use tower_nextauth::{AuthLayer, Format, Matcher};
+use tower_nextauth::{Builder, Format, Matcher};
 
 use crate::support::{fixture, get, skipped, SECRET};
 
@@ -136,7 +136,7 @@ async fn the_layer_covers_whatever_next_covers() {
     let table = table();
     let mut checked = 0;
     for config in &table.urls.configs {
-        let layer = AuthLayer::builder()
+        let layer = Builder::new()
             .secret(SECRET)
             .format(Format::V5)
             .matcher(&config.sources)
@@ -217,7 +217,7 @@ async fn base_path_is_prefixed_like_next() {
         .iter()
         .find(|c| c.base_path.is_some())
         .unwrap();
-    let layer = AuthLayer::builder()
+    let layer = Builder::new()
         .secret(SECRET)
         .format(Format::V5)
         .base_path(config.base_path.clone().unwrap())
@@ -234,7 +234,7 @@ async fn base_path_is_prefixed_like_next() {
 
 #[tokio::test]
 async fn paths_no_matcher_covers_pass_untouched() {
-    let layer = AuthLayer::builder()
+    let layer = Builder::new()
         .secret(SECRET)
         .format(Format::V5)
         .matcher(["/dashboard/:path*", "/admin/:path*"])
@@ -261,7 +261,7 @@ async fn paths_no_matcher_covers_pass_untouched() {
         StatusCode::TEMPORARY_REDIRECT
     );
     // The skip list still applies inside a catch-all matcher.
-    let all = AuthLayer::builder()
+    let all = Builder::new()
         .secret(SECRET)
         .matcher(["/((?!_next/static|favicon.ico).*)"])
         .unwrap()
@@ -287,10 +287,7 @@ fn invalid_sources_are_config_errors() {
         "/:a:b",
         "/(?x)",
     ] {
-        let err = AuthLayer::builder()
-            .secret(SECRET)
-            .matcher([source])
-            .unwrap_err();
+        let err = Builder::new().secret(SECRET).matcher([source]).unwrap_err();
         assert!(err.to_string().contains(&format!("{source:?}")), "{err}");
     }
 }

@@ -11,12 +11,12 @@ use http_body_util::combinators::{BoxBody, UnsyncBoxBody};
 use http_body_util::{BodyExt, Empty, Full};
 use tower::{service_fn, Layer, ServiceExt};
 use tower_nextauth::render::{FromBytes, StatusOnly};
-use tower_nextauth::{AuthLayer, Decision};
+use tower_nextauth::{AuthLayer, Builder, Decision};
 
 use crate::support::SECRET;
 
 fn layer() -> AuthLayer {
-    AuthLayer::builder().secret(SECRET).build().unwrap()
+    Builder::new().secret(SECRET).build().unwrap()
 }
 
 /// Sends an anonymous API request and a browser request for a 403 through `layer` around a

@@ -24,10 +24,7 @@ pub const NOW: i64 = 1_793_491_200;
 
 /// A builder with [`SECRET`], `format` and the clock stopped at [`NOW`].
 pub fn builder(format: Format) -> Builder {
-    AuthLayer::builder()
-        .secret(SECRET)
-        .format(format)
-        .clock(|| NOW)
+    Builder::new().secret(SECRET).format(format).clock(|| NOW)
 }
 
 /// [`builder`], built.
@@ -37,7 +34,7 @@ pub fn layer(format: Format) -> AuthLayer {
 
 /// The sessions of a layer with these secrets (newest first), `format` and the clock at [`NOW`].
 pub fn sessions(format: Format, secrets: &[&str]) -> Sessions {
-    AuthLayer::builder()
+    Builder::new()
         .secrets(secrets)
         .format(format)
         .clock(|| NOW)
@@ -244,7 +241,7 @@ pub mod cases {
     use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
     use serde::Deserialize;
     use tower::{service_fn, Layer, ServiceExt};
-    use tower_nextauth::{AuthLayer, Claims, Format};
+    use tower_nextauth::{AuthLayer, Builder, Claims, Format};
 
     #[derive(Debug, Deserialize)]
     pub struct Cases {
@@ -275,7 +272,7 @@ pub mod cases {
 
         pub fn layer(&self) -> AuthLayer {
             let now = self.now;
-            let mut builder = AuthLayer::builder()
+            let mut builder = Builder::new()
                 .secrets(&self.secrets)
                 .format(self.format())
                 .secure_cookie(self.secure)
@@ -372,7 +369,7 @@ pub mod cases {
 pub mod jwts {
     use serde::Deserialize;
     use tower_nextauth::jose::JwtDecoder;
-    use tower_nextauth::{AuthLayer, Claims, SessionError, Sessions, Token};
+    use tower_nextauth::{Builder, Claims, SessionError, Sessions, Token};
 
     #[derive(Deserialize)]
     pub struct Fixture {
@@ -399,7 +396,7 @@ pub mod jwts {
     }
 
     pub fn sessions(decoder: JwtDecoder, now: i64) -> Sessions {
-        AuthLayer::builder()
+        Builder::new()
             .decoder(decoder)
             .clock(move || now)
             .build()

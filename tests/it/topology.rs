@@ -2,15 +2,14 @@
 //! must bring the user back to the page they asked for.
 
 use http::header::LOCATION;
-use http::{Request, StatusCode};
-use tower::ServiceExt;
-use tower_nextauth::{AuthLayer, ConfigError};
+use http::StatusCode;
+use tower_nextauth::{Builder, ConfigError};
 
-use crate::support::{get, layer, SECRET};
+use crate::support::{get, SECRET};
 
 #[tokio::test]
 async fn service_url_sends_the_user_back_to_the_rust_origin() {
-    let auth = AuthLayer::builder()
+    let auth = Builder::new()
         .secret(SECRET)
         .url("http://localhost:3000")
         .unwrap()
@@ -28,7 +27,7 @@ async fn service_url_sends_the_user_back_to_the_rust_origin() {
 
 #[test]
 fn service_url_needs_the_app_url() {
-    let error = AuthLayer::builder()
+    let error = Builder::new()
         .secret(SECRET)
         .service_url("http://localhost:4000")
         .unwrap()
@@ -36,7 +35,7 @@ fn service_url_needs_the_app_url() {
         .unwrap_err();
     assert_eq!(error, ConfigError::ServiceUrlWithoutAppUrl);
     assert_eq!(
-        AuthLayer::builder().service_url("ftp://x").unwrap_err(),
+        Builder::new().service_url("ftp://x").unwrap_err(),
         ConfigError::InvalidUrl {
             from: "Builder::service_url",
             value: "ftp://x".into()
@@ -50,10 +49,12 @@ async fn inside_a_nested_router_the_callback_url_is_the_original_path() {
     use axum::body::Body;
     use axum::routing::get as route;
     use axum::Router;
+    use http::Request;
+    use tower::ServiceExt;
 
     let inner = Router::new()
         .route("/users", route(|| async { "users" }))
-        .layer(layer(tower_nextauth::Format::V5));
+        .layer(crate::support::layer(tower_nextauth::Format::V5));
     let app = Router::new().nest("/admin", inner);
     let res = app
         .oneshot(

@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 use serde_json::json;
-use tower_nextauth::{AuthLayer, Builder, Format, Rejection, SessionError, SkipMode};
+use tower_nextauth::{Builder, Format, Rejection, SessionError, SkipMode};
 
 use crate::support::{builder, get, location, session_cookie, NOW};
 
@@ -74,7 +74,7 @@ async fn expired_token_redirects_to_sign_in() {
 
 #[tokio::test]
 async fn token_under_another_secret_is_undecryptable() {
-    let other = AuthLayer::builder()
+    let other = Builder::new()
         .secret("another-secret")
         .format(Format::V4)
         .build()

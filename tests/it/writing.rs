@@ -7,7 +7,7 @@ use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use serde_json::json;
 use tower::{service_fn, Layer, ServiceExt};
-use tower_nextauth::{AuthLayer, Claims, Format, Token};
+use tower_nextauth::{AuthLayer, Builder, Claims, Format, Token};
 
 use crate::support::{
     builder, cookie_header, cookie_headers as request, echo, set_cookies, strs, NOW, SECRET,
@@ -176,7 +176,7 @@ async fn refresh_keeps_the_format_and_name_it_read_and_cleans_chunks() {
     let chunks = cookie.matches("next-auth.session-token.").count();
     assert!(chunks >= 3, "{chunks} chunks");
     // The layer writes v5 by default, but a v4 session stays v4 when refreshed.
-    let layer = AuthLayer::builder()
+    let layer = Builder::new()
         .secret(SECRET)
         .clock(|| NOW)
         .refresh(true)

@@ -9,7 +9,7 @@ use serde_json::json;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Server};
 use tonic::{Code, Request};
-use tower_nextauth::{AuthLayer, Format};
+use tower_nextauth::{AuthLayer, Builder, Format};
 
 const SECRET: &str = "integration-test-secret-0123456789abcdef";
 /// A fixed "now": 2026-11-01T00:00:00Z.
@@ -17,7 +17,7 @@ const NOW: i64 = 1_793_491_200;
 
 async fn serve() -> (String, AuthLayer) {
     let builder = || {
-        AuthLayer::builder()
+        Builder::new()
             .secret(SECRET)
             .format(Format::V5)
             .clock(|| NOW)
