@@ -9,7 +9,7 @@ pub const NOW: i64 = 1_793_491_200;
 pub fn layer() -> &'static AuthLayer {
     static LAYER: OnceLock<AuthLayer> = OnceLock::new();
     LAYER.get_or_init(|| {
-        AuthLayer::builder()
+        tower_nextauth::Builder::new()
             .secrets([SECRET, "an-older-secret-for-rotation-0123456789"])
             .formats([Format::V5, Format::V4])
             .either_prefix(true)

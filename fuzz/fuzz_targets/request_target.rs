@@ -38,7 +38,7 @@ fn layers() -> &'static [(Matcher, AuthLayer)] {
         std::iter::once(SOURCES.to_vec())
             .chain(one)
             .map(|sources| {
-                let layer = AuthLayer::builder()
+                let layer = tower_nextauth::Builder::new()
                     .secret(SECRET)
                     .format(Format::V5)
                     .matcher(&sources)
@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
     let layers = layers();
     let (matcher, layer) = &layers[usize::from(pick) % layers.len()];
     let mut svc = layer.layer(service_fn(|_req: Request<()>| async {
-        Ok::<_, Infallible>(Response::new(()))
+        Ok::<_, Infallible>(Response::new(String::new()))
     }));
     let mut fut = pin!(svc.call(req));
     let Poll::Ready(Ok(res)) = fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) else {
