@@ -13,3 +13,5 @@ mod interop_csrf;
 #[cfg(feature = "jose")]
 mod jose;
 mod live;
+mod session_client;
+mod topology;

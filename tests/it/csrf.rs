@@ -3,9 +3,6 @@
 //! (the example binary, run on loopback). The real next-auth side is in
 //! `tests/external/interop_csrf.rs`.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 use http::header::{COOKIE, HOST, ORIGIN};
 use http::{HeaderMap, HeaderValue, Uri};
 use proptest::prelude::*;
@@ -13,7 +10,7 @@ use sha2::{Digest, Sha256};
 use tower_nextauth::csrf::{CsrfError, CsrfToken};
 use tower_nextauth::{Builder, Csrf, Format};
 
-use crate::support::{pair, quickstart, Server};
+use crate::support::{http, pair, quickstart, Reply, Server};
 
 const SECRET: &str = "csrf-test-secret-0123456789abcdef0123";
 
@@ -468,48 +465,9 @@ proptest! {
 
 // ---- The quickstart, as a process on loopback ----
 
-struct Reply {
-    status: u16,
-    set_cookie: Vec<String>,
-    body: String,
-}
-
 /// One HTTP/1.1 exchange over a fresh connection, headers exactly as given (plus Host).
 fn send(server: &Server, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut stream = TcpStream::connect(server.authority()).unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        server.authority(),
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let set_cookie = lines
-        .filter_map(|l| l.split_once(": "))
-        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, v)| v.to_owned())
-        .collect();
-    Reply {
-        status,
-        set_cookie,
-        body: body.to_owned(),
-    }
+    http(server, method, path, headers, body)
 }
 
 /// The hidden `csrfToken` of the first form in `html`.
@@ -541,17 +499,17 @@ fn check_quickstart_refuses_cross_site_posts(args: &[&str], csrf_cookie: &str, s
     assert_eq!(page.status, 200);
     let token = hidden_token(&page.body);
     let set = page
-        .set_cookie
-        .iter()
+        .set_cookie()
+        .into_iter()
         .find(|c| c.starts_with(&format!("{csrf_cookie}=")))
-        .unwrap_or_else(|| panic!("no {csrf_cookie} cookie: {:?}", page.set_cookie));
+        .unwrap_or_else(|| panic!("no {csrf_cookie} cookie: {:?}", page.set_cookie()));
     assert!(set.ends_with("; Path=/; HttpOnly; SameSite=Lax"), "{set}");
-    let cookie = pair(set).to_owned();
+    let cookie = pair(&set).to_owned();
 
     let form = format!(
         "csrfToken={token}&name=Mallory&email=mallory%40evil.example&role=admin&callbackUrl=%2Fdashboard"
     );
-    let signs_in = |reply: &Reply| reply.set_cookie.iter().any(|c| c.starts_with(session));
+    let signs_in = |reply: &Reply| reply.set_cookie().iter().any(|c| c.starts_with(session));
 
     // Cross-site attempts, each refused with 403 and no session, even when the attacker knows
     // the victim's token and the browser sends the victim's cookie.
@@ -620,9 +578,9 @@ fn check_quickstart_refuses_cross_site_posts(args: &[&str], csrf_cookie: &str, s
     ];
     let reply = send(&server, "POST", "/api/auth/signin", &same_origin, &form);
     assert_eq!(reply.status, 303, "{}", reply.body);
-    assert!(signs_in(&reply), "{:?}", reply.set_cookie);
+    assert!(signs_in(&reply), "{:?}", reply.set_cookie());
     let session_pair = reply
-        .set_cookie
+        .set_cookie()
         .iter()
         .find(|c| c.starts_with(session))
         .unwrap()
@@ -646,7 +604,7 @@ fn check_quickstart_refuses_cross_site_posts(args: &[&str], csrf_cookie: &str, s
         &sign_out,
     );
     assert_eq!(reply.status, 403, "{}", reply.body);
-    assert!(reply.set_cookie.is_empty(), "{:?}", reply.set_cookie);
+    assert!(reply.set_cookie().is_empty(), "{:?}", reply.set_cookie());
     let reply = send(
         &server,
         "POST",
@@ -661,11 +619,11 @@ fn check_quickstart_refuses_cross_site_posts(args: &[&str], csrf_cookie: &str, s
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert!(
         reply
-            .set_cookie
+            .set_cookie()
             .iter()
             .any(|c| c.starts_with(&format!("{session}=; Max-Age=0"))),
         "{:?}",
-        reply.set_cookie
+        reply.set_cookie()
     );
 }
 

@@ -22,7 +22,10 @@ mod inspect;
 mod jose;
 mod matcher;
 mod nextauth_fixtures;
+#[cfg(feature = "axum")]
+mod readme;
 mod render;
+mod session_callback;
 mod topology;
 mod with_auth;
 mod writing;

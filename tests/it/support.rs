@@ -541,8 +541,15 @@ impl Drop for Server {
 /// Starts the quickstart with `args` on a free port, with no next-auth variables from the
 /// environment.
 pub fn quickstart(args: &[&str]) -> Server {
-    let mut child = example("quickstart")
+    serve("quickstart", args, &[])
+}
+
+/// Starts the example `name` with `args` and `env` on a free port (`PORT=0`); it prints its URL,
+/// `http://127.0.0.1:<port>`, on its first line.
+pub fn serve(name: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+    let mut child = example(name)
         .args(args)
+        .envs(env.iter().copied())
         .env("PORT", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -560,7 +567,81 @@ pub fn quickstart(args: &[&str]) -> Server {
     server.url = first
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("quickstart printed {first:?}"))
+        .unwrap_or_else(|| panic!("{name} printed {first:?}"))
+        .trim_end_matches(['.', ','])
         .to_owned();
     server
+}
+
+/// A response read off the wire.
+pub struct Reply {
+    pub status: u16,
+    /// The response headers, names lowercased, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every `Set-Cookie` value.
+    pub fn set_cookie(&self) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == "set-cookie")
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// One HTTP/1.1 exchange with `server` over a fresh connection, headers exactly as given (plus
+/// `Host`).
+pub fn http(
+    server: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
+    use std::io::{Read, Write};
+
+    let mut stream = std::net::TcpStream::connect(server.authority()).unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        server.authority(),
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
 }
