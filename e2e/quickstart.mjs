@@ -1,7 +1,8 @@
-// Drives the quickstart through the five steps of a real sign-in, in Debian's Chromium:
+// Drives the quickstart through a real sign-in, in Debian's Chromium, one "ok <n> <title>" line
+// and one screenshot (`<n>-<title>.png`) per step; tests/external/browser.rs counts them:
 //   node e2e/quickstart.mjs <base url> <screenshot dir>
 // Exits non-zero (with the failing step) when the browser sees anything else.
-// The first step also plays a login-CSRF attack: a page on another site (attacker.test, mapped
+// The sign-in step also plays a login-CSRF attack: a page on another site (attacker.test, mapped
 // to loopback) posts the sign-in form to the app, and the app must refuse it with 403.
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
@@ -41,7 +42,30 @@ function expect(cond, message) {
   if (!cond) throw new Error(message);
 }
 
+/** The text of `selector`, or "" when the page has none. */
+async function text(selector) {
+  return (await page.locator(selector).count()) ? await page.textContent(selector) : "";
+}
+
 try {
+  await check("home-signed-out", async () => {
+    const res = await page.goto(`${base}/`);
+    expect(res.ok(), `home status ${res.status()}`);
+    for (const href of ["/", "/dashboard", "/admin", "/session", "/api/auth/signin"]) {
+      expect(await page.locator(`header nav a[href="${href}"]`).count() === 1, `no nav link to ${href}`);
+    }
+    expect((await text("main")).includes("You are not signed in"), `home says: ${await text("main")}`);
+  });
+
+  await check("session-signed-out", async () => {
+    await Promise.all([page.waitForURL(`${base}/session`), page.click('header a[href="/session"]')]);
+    expect(await text("#reason") === "no-session", `reason ${await text("#reason")}`);
+    const body = await text("main");
+    expect(body.includes("authjs.session-token") && body.includes("next-auth.session-token"),
+      `accepted names missing: ${body}`);
+    expect(!(await page.locator("#claims").count()), "claims shown without a session");
+  });
+
   await check("dashboard-redirects-to-sign-in", async () => {
     const res = await page.goto(`${base}/dashboard`);
     expect(res.ok(), `sign-in page status ${res.status()}`);
@@ -98,15 +122,57 @@ try {
     expect(cookies.some((c) => c.name === "authjs.session-token" && c.httpOnly && c.sameSite === "Lax"), "no session cookie");
   });
 
+  await check("session-signed-in", async () => {
+    await Promise.all([page.waitForURL(`${base}/session`), page.click('header a[href="/session"]')]);
+    const claims = JSON.parse(await text("#claims"));
+    expect(claims.name === "Grace Hopper" && claims.email === "grace@example.com" && claims.role === "user",
+      `claims ${JSON.stringify(claims)}`);
+    expect(typeof claims.exp === "number" && claims.exp > Date.now() / 1000, `exp ${claims.exp}`);
+    expect(await page.locator("#reason").count() === 0, "a refusal reason while signed in");
+    // The countdown runs in the page: "in 29d 23h 59m 58s".
+    await page.waitForFunction(() => /^in (\d+d )?(\d+h )?(\d+m )?\d+s$/.test(document.getElementById("expiry")?.textContent ?? ""));
+    // Cookie names and sizes, never their values.
+    const session = (await context.cookies()).find((c) => c.name === "authjs.session-token");
+    const html = await page.content();
+    expect(html.includes(`${session.value.length} bytes`), "session cookie size missing");
+    expect(!html.includes(session.value.slice(0, 40)), "the page shows the session cookie's value");
+    expect((await text("header")).includes("Grace Hopper"), `header says: ${await text("header")}`);
+  });
+
   await check("admin-is-forbidden-for-a-user", async () => {
     const res = await page.goto(`${base}/admin`);
     expect(res.status() === 403, `admin status ${res.status()}`);
     expect(new URL(page.url()).pathname === "/admin", `redirected to ${page.url()}`);
+    expect((await text("h1")) === "Access denied", `403 page says: ${await text("main")}`);
+  });
+
+  await check("session-tampered-cookie", async () => {
+    // One base64url character of the ciphertext changed: the AEAD tag no longer matches.
+    const good = (await context.cookies()).find((c) => c.name === "authjs.session-token");
+    const parts = good.value.split(".");
+    expect(parts.length === 5, `not a compact JWE: ${parts.length} segments`);
+    const c = parts[3];
+    parts[3] = c.slice(0, 5) + (c[5] === "A" ? "Q" : "A") + c.slice(6);
+    await context.addCookies([{ ...good, value: parts.join(".") }]);
+    try {
+      await page.goto(`${base}/session`);
+      expect(await text("#reason") === "undecryptable", `reason ${await text("#reason")}`);
+      const body = await text("main");
+      expect(body.includes("did not decrypt"), `no likely cause: ${body}`);
+      expect(!(await page.locator("#claims").count()), "claims shown for a tampered cookie");
+      const res = await page.goto(`${base}/dashboard`);
+      expect(new URL(page.url()).pathname === "/api/auth/signin", `tampered cookie let ${res.url()} through`);
+      await page.goto(`${base}/session`);
+    } finally {
+      await context.addCookies([good]);
+    }
   });
 
   await check("signed-out", async () => {
     await page.goto(`${base}/dashboard`);
+    expect((await text("main")).includes("Hello, Grace Hopper!"), "the restored session was not accepted");
     await Promise.all([page.waitForURL(`${base}/`), page.click("text=Sign out")]);
+    expect((await text("main")).includes("You are not signed in"), `home says: ${await text("main")}`);
     const cookies = await page.context().cookies();
     expect(!cookies.some((c) => c.name.startsWith("authjs.session-token")), "session cookie survived sign-out");
   });
