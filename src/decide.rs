@@ -46,14 +46,6 @@ impl<A> Shared<A> {
         &self.authorize
     }
 
-    /// Puts the layer's [`Sessions`] into every request it sees, skipped ones included (sign-in
-    /// and sign-out handlers live on the skip list), so handlers can write sessions with no
-    /// extra wiring: `Extension<Sessions>`, or the `Sessions` extractor with the `axum` feature.
-    /// A clone is one reference-count increment.
-    pub(crate) fn annotate<B>(&self, request: &mut Request<B>) {
-        request.extensions_mut().insert(self.sessions.clone());
-    }
-
     /// Whether `request` passes untouched (matcher and skip list; see [`Policy::passes`]).
     pub(crate) fn passes<B>(&self, request: &Request<B>) -> bool {
         self.policy.passes(request.uri(), request.extensions())

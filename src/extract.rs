@@ -8,7 +8,6 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::StatusCode;
 
-use crate::sessions::Sessions;
 use crate::token::{Checked, Token};
 
 /// The URI before an enclosing `Router::nest` (or `nest_service`) stripped its prefix: axum's
@@ -106,39 +105,5 @@ where
             None if parts.extensions.get::<Checked>().is_some() => Ok(None),
             None => Err(TokenRejection::MissingLayer),
         }
-    }
-}
-
-/// Extracts the layer's [`Sessions`], which [`AuthLayer`](crate::AuthLayer) puts into every
-/// request it sees (skipped ones included), for handlers that sign users in or out.
-///
-/// ```
-/// use axum::{http::{header::SET_COOKIE, HeaderMap}, response::{IntoResponse, Redirect}, routing::post, Router};
-/// use tower_nextauth::{AuthLayer, Builder, Sessions};
-///
-/// async fn sign_out(sessions: Sessions, headers: HeaderMap) -> impl IntoResponse {
-///     let mut res = Redirect::to("/").into_response();
-///     for cookie in sessions.sign_out(&headers) {
-///         res.headers_mut().append(SET_COOKIE, cookie);
-///     }
-///     res
-/// }
-///
-/// let auth = Builder::new().secret("a-development-secret-of-32-bytes!").build().unwrap();
-/// let app: Router = Router::new().route("/api/auth/signout", post(sign_out)).layer(auth);
-/// # let _ = app;
-/// ```
-impl<S> FromRequestParts<S> for Sessions
-where
-    S: Send + Sync,
-{
-    type Rejection = TokenRejection;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Sessions>()
-            .cloned()
-            .ok_or(TokenRejection::MissingLayer)
     }
 }

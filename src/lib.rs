@@ -40,7 +40,7 @@
 //!
 //! # Feature flags
 //! Every feature is off by default; the default build needs no system library.
-//! - `axum`: `Token<C>`, `Option<Token<C>>` and [`Sessions`] as axum extractors, rejection
+//! - `axum`: `Token<C>` and `Option<Token<C>>` as axum extractors, rejection
 //!   bodies in axum's `Body`, and matching on `OriginalUri` inside `Router::nest`.
 //! - `tracing`: a `tracing` event for every rejection, with its reason and path, never token
 //!   bytes; a warning when a secret, format or cookie name looks misconfigured.

@@ -95,9 +95,8 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let shared = &*self.shared;
-        shared.annotate(&mut req);
         if shared.passes(&req) {
             return ResponseFuture::future(self.inner.call(req));
         }
@@ -129,8 +128,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        self.shared.annotate(&mut req);
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         if self.shared.passes(&req) {
             return AsyncResponseFuture::calling(self.inner.call(req));
         }
