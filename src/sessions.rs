@@ -361,14 +361,16 @@ impl Sessions {
     pub(crate) fn diagnose(&self, headers: &HeaderMap, error: SessionError) {
         use std::sync::atomic::Ordering;
 
-        let Some(cause) = self.likely_misconfiguration(headers, error) else {
-            return;
-        };
+        // The cheap check first: within a minute of the last warning there is nothing to do,
+        // so a flood of refused requests costs one atomic load each.
         let now = (self.inner.clock)();
         let last = self.inner.warned_at.load(Ordering::Relaxed);
         if last != i64::MIN && now.saturating_sub(last) < 60 {
             return;
         }
+        let Some(cause) = self.likely_misconfiguration(headers, error) else {
+            return;
+        };
         if self
             .inner
             .warned_at
