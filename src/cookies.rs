@@ -116,42 +116,35 @@ pub(crate) fn read<'h>(
     let mut chunks: Vec<(u32, &[u8])> = Vec::new();
     let mut total = 0usize;
     let mut foreign = false;
-    for header in headers.get_all(COOKIE) {
-        for pair in header.as_bytes().split(|&b| b == b';') {
-            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+    for (key, mut value) in pairs(headers) {
+        // SessionStore collects every cookie whose name *starts with* the session name.
+        let Some(suffix) = key.strip_prefix(name.as_bytes()) else {
+            continue;
+        };
+        if value.len() >= 2 && value[0] == b'"' && value[value.len() - 1] == b'"' {
+            value = &value[1..value.len() - 1];
+        }
+        // Auth.js skips empty values; for next-auth an empty value is no token either.
+        if value.is_empty() {
+            continue;
+        }
+        total += value.len();
+        if total > limits.max_bytes {
+            return Err(SessionError::Malformed);
+        }
+        if suffix.is_empty() {
+            // Duplicate names: the first one wins, as in `cookie.parse`.
+            bare.get_or_insert(value);
+        } else if let Some(index) = chunk_index(suffix) {
+            if chunks.iter().any(|&(i, _)| i == index) {
                 continue;
-            };
-            let key = trim(&pair[..eq]);
-            // SessionStore collects every cookie whose name *starts with* the session name.
-            let Some(suffix) = key.strip_prefix(name.as_bytes()) else {
-                continue;
-            };
-            let mut value = trim(&pair[eq + 1..]);
-            if value.len() >= 2 && value[0] == b'"' && value[value.len() - 1] == b'"' {
-                value = &value[1..value.len() - 1];
             }
-            // Auth.js skips empty values; for next-auth an empty value is no token either.
-            if value.is_empty() {
-                continue;
-            }
-            total += value.len();
-            if total > limits.max_bytes {
+            if chunks.len() == limits.max_chunks {
                 return Err(SessionError::Malformed);
             }
-            if suffix.is_empty() {
-                // Duplicate names: the first one wins, as in `cookie.parse`.
-                bare.get_or_insert(value);
-            } else if let Some(index) = chunk_index(suffix) {
-                if chunks.iter().any(|&(i, _)| i == index) {
-                    continue;
-                }
-                if chunks.len() == limits.max_chunks {
-                    return Err(SessionError::Malformed);
-                }
-                chunks.push((index, value));
-            } else {
-                foreign = true;
-            }
+            chunks.push((index, value));
+        } else {
+            foreign = true;
         }
     }
     if chunks.is_empty() {
@@ -219,6 +212,19 @@ fn chunk_index(suffix: &[u8]) -> Option<u32> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
+/// The `name=value` pairs of every `Cookie` header, in order, names and values trimmed as
+/// `cookie.parse` trims them; pieces without `=` are skipped, as `cookie.parse` skips them.
+pub(crate) fn pairs(headers: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8])> {
+    headers
+        .get_all(COOKIE)
+        .into_iter()
+        .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
+        .filter_map(|pair| {
+            let eq = pair.iter().position(|&b| b == b'=')?;
+            Some((trim(&pair[..eq]), trim(&pair[eq + 1..])))
+        })
+}
+
 /// `bytes` without the spaces and tabs `cookie.parse` trims around names and values.
 pub(crate) fn trim(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|b| !matches!(b, b' ' | b'\t'));
@@ -232,7 +238,7 @@ pub(crate) fn trim(bytes: &[u8]) -> &[u8] {
 
 /// A cookie value as text. `cookie.parse` percent-decodes values that contain `%` and keeps the
 /// raw value when that fails; session tokens never contain `%`, so the raw value is the rule.
-fn text(value: &[u8]) -> Result<Cow<'_, str>, SessionError> {
+pub(crate) fn text(value: &[u8]) -> Result<Cow<'_, str>, SessionError> {
     let raw = std::str::from_utf8(value).map_err(|_| SessionError::Malformed)?;
     if raw.contains('%') {
         if let Some(decoded) = decode_uri_component(raw) {
@@ -356,17 +362,12 @@ pub(crate) fn chunk_size(format: Option<Format>) -> usize {
 /// `SessionStore` cleans before writing.
 pub(crate) fn present<'h>(headers: &'h HeaderMap, name: &str) -> Vec<&'h str> {
     let mut names: Vec<&str> = Vec::new();
-    for header in headers.get_all(COOKIE) {
-        for pair in header.as_bytes().split(|&b| b == b';') {
-            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
-                continue;
-            };
-            let Ok(key) = std::str::from_utf8(trim(&pair[..eq])) else {
-                continue;
-            };
-            if key.starts_with(name) && !names.contains(&key) {
-                names.push(key);
-            }
+    for (key, _) in pairs(headers) {
+        let Ok(key) = std::str::from_utf8(key) else {
+            continue;
+        };
+        if key.starts_with(name) && !names.contains(&key) {
+            names.push(key);
         }
     }
     names

@@ -17,9 +17,10 @@
 //!   `lib/utils/web.js` (`lib/vendored/cookie.js` `serialize`): the value is URL-encoded, so `|`
 //!   is written as `%7C`, and the attributes come out as `Path=/; HttpOnly; Secure; SameSite=Lax`.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use http::header::{COOKIE, HOST, ORIGIN};
+use http::header::{HOST, ORIGIN};
 use http::{HeaderMap, HeaderValue, Uri};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -449,20 +450,8 @@ impl std::error::Error for CsrfError {}
 /// spaces and tabs around the value are trimmed, and a value containing `%` is
 /// `decodeURIComponent`-ed when that succeeds (the raw value is kept otherwise).
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    for header in headers.get_all(COOKIE) {
-        for pair in header.as_bytes().split(|&b| b == b';') {
-            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
-                continue;
-            };
-            if cookies::trim(&pair[..eq]) != name.as_bytes() {
-                continue;
-            }
-            let raw = std::str::from_utf8(cookies::trim(&pair[eq + 1..])).ok()?;
-            let decoded = cookies::decode_uri_component(raw);
-            return Some(decoded.map_or_else(|| raw.to_owned(), |d| d.into_owned()));
-        }
-    }
-    None
+    let (_, value) = cookies::pairs(headers).find(|(key, _)| *key == name.as_bytes())?;
+    cookies::text(value).ok().map(Cow::into_owned)
 }
 
 /// The `host[:port]` of a serialized origin (`scheme://host[:port]`); `None` for `null` and

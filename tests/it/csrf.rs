@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use tower_nextauth::csrf::{CsrfError, CsrfToken};
 use tower_nextauth::{Builder, Csrf, Format};
 
-use crate::support::{http, pair, quickstart, Reply, Server};
+use crate::support::{http, pair, quickstart, Reply};
 
 const SECRET: &str = "csrf-test-secret-0123456789abcdef0123";
 
@@ -465,11 +465,6 @@ proptest! {
 
 // ---- The quickstart, as a process on loopback ----
 
-/// One HTTP/1.1 exchange over a fresh connection, headers exactly as given (plus Host).
-fn send(server: &Server, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    http(server, method, path, headers, body)
-}
-
 /// The hidden `csrfToken` of the first form in `html`.
 fn hidden_token(html: &str) -> String {
     let start = html
@@ -489,7 +484,7 @@ fn check_quickstart_refuses_cross_site_posts(args: &[&str], csrf_cookie: &str, s
     let own_origin = format!("http://{}", server.authority());
 
     // The victim has loaded the sign-in page: the form carries the token, the cookie is set.
-    let page = send(
+    let page = http(
         &server,
         "GET",
         "/api/auth/signin?callbackUrl=%2Fdashboard",
@@ -559,7 +554,7 @@ fn check_quickstart_refuses_cross_site_posts(args: &[&str], csrf_cookie: &str, s
         ),
     ];
     for (what, headers, body) in &cross_site {
-        let reply = send(&server, "POST", "/api/auth/signin", headers, body);
+        let reply = http(&server, "POST", "/api/auth/signin", headers, body);
         assert_eq!(reply.status, 403, "sign-in with {what}: {}", reply.body);
         assert!(!signs_in(&reply), "sign-in with {what} set a session");
         assert!(
@@ -576,7 +571,7 @@ fn check_quickstart_refuses_cross_site_posts(args: &[&str], csrf_cookie: &str, s
         ("Origin", own_origin.as_str()),
         ("Sec-Fetch-Site", "same-origin"),
     ];
-    let reply = send(&server, "POST", "/api/auth/signin", &same_origin, &form);
+    let reply = http(&server, "POST", "/api/auth/signin", &same_origin, &form);
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert!(signs_in(&reply), "{:?}", reply.set_cookie());
     let session_pair = reply
@@ -592,7 +587,7 @@ fn check_quickstart_refuses_cross_site_posts(args: &[&str], csrf_cookie: &str, s
     // Sign-out: a cross-site post leaves the session alone, the app's own form clears it.
     let both = format!("{cookie}; {session_pair}");
     let sign_out = format!("csrfToken={token}");
-    let reply = send(
+    let reply = http(
         &server,
         "POST",
         "/api/auth/signout",
@@ -605,7 +600,7 @@ fn check_quickstart_refuses_cross_site_posts(args: &[&str], csrf_cookie: &str, s
     );
     assert_eq!(reply.status, 403, "{}", reply.body);
     assert!(reply.set_cookie().is_empty(), "{:?}", reply.set_cookie());
-    let reply = send(
+    let reply = http(
         &server,
         "POST",
         "/api/auth/signout",

@@ -56,21 +56,27 @@ fn every_matcher_form_compiles_and_matches_like_next() {
             );
             continue;
         }
-        let m = Matcher::new(&config.sources).unwrap();
+        matches_like_next(config, |path| path.into());
+    }
+}
+
+/// `config`'s sources compile to the regexes Next.js writes, and match each path of the table,
+/// read through `pathname`, as Next.js does.
+fn matches_like_next(config: &Config, pathname: impl Fn(&str) -> std::borrow::Cow<'_, str>) {
+    let m = Matcher::new(&config.sources).unwrap();
+    assert_eq!(
+        m.regexes().collect::<Vec<_>>(),
+        config.regexes,
+        "{:?}",
+        config.sources
+    );
+    for (path, expected) in &config.results {
         assert_eq!(
-            m.regexes().collect::<Vec<_>>(),
-            config.regexes,
-            "{:?}",
+            m.is_match(&pathname(path)),
+            *expected,
+            "{:?} on {path:?}",
             config.sources
         );
-        for (path, expected) in &config.results {
-            assert_eq!(
-                m.is_match(path),
-                *expected,
-                "{:?} on {path}",
-                config.sources
-            );
-        }
     }
 }
 
@@ -110,21 +116,7 @@ fn matches_like_next_on_the_parsed_pathname() {
     let table = table();
     assert!(table.urls.configs.len() >= 8);
     for config in &table.urls.configs {
-        let m = Matcher::new(&config.sources).unwrap();
-        assert_eq!(
-            m.regexes().collect::<Vec<_>>(),
-            config.regexes,
-            "{:?}",
-            config.sources
-        );
-        for (path, expected) in &config.results {
-            assert_eq!(
-                m.is_match(&Matcher::pathname(path)),
-                *expected,
-                "{:?} on {path:?}",
-                config.sources
-            );
-        }
+        matches_like_next(config, Matcher::pathname);
     }
 }
 
