@@ -52,7 +52,10 @@ impl<A> Shared<A> {
     }
 
     /// Reads the session and, for a stale cookie with refresh on, its re-issued cookies.
-    pub(crate) fn prepare<C: DeserializeOwned>(&self, parts: &Parts) -> Prepared<C> {
+    pub(crate) fn prepare<C: DeserializeOwned + Send + Sync + 'static>(
+        &self,
+        parts: &Parts,
+    ) -> Prepared<C> {
         match self.sessions.read_found::<C>(&parts.headers) {
             Ok(found) => {
                 let refresh = self.policy.update_age().and_then(|age| {

@@ -144,7 +144,7 @@ where
         render: R,
     ) -> Self
     where
-        C: DeserializeOwned,
+        C: DeserializeOwned + Send + Sync + 'static,
     {
         let (parts, body) = request.into_parts();
         let prepared = shared.prepare::<C>(&parts);

@@ -66,12 +66,15 @@
 #![warn(missing_docs)]
 
 mod authorize;
+mod cache;
 mod config;
 mod cookies;
 pub mod csrf;
 mod decide;
 mod endpoint;
 mod error;
+#[allow(dead_code)] // used by the jwt callback and database sessions, which land next
+mod flight;
 pub mod future;
 mod jwe;
 mod layer;

@@ -9,6 +9,7 @@ use http::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::cache::{Hit, Tag, Verified, ANY_SOURCE};
 use crate::cookies::{self, Limits};
 use crate::csrf::Csrf;
 use crate::error::{ConfigError, EncodeError, SessionError};
@@ -109,7 +110,14 @@ pub(crate) struct Options {
     pub(crate) decoder: Option<Arc<dyn Decoder>>,
     pub(crate) bearer: bool,
     pub(crate) limits: Limits,
+    /// The verified-session cache's bounds (0 turns it off).
+    pub(crate) cache_entries: usize,
+    pub(crate) cache_bytes: usize,
 }
+
+/// The session cache's default bounds: 4,096 sessions, 8 MiB.
+pub(crate) const DEFAULT_CACHE_ENTRIES: usize = 4096;
+pub(crate) const DEFAULT_CACHE_BYTES: usize = 8 << 20;
 
 impl Default for Options {
     fn default() -> Self {
@@ -125,6 +133,8 @@ impl Default for Options {
             decoder: None,
             bearer: true,
             limits: Limits::default(),
+            cache_entries: DEFAULT_CACHE_ENTRIES,
+            cache_bytes: DEFAULT_CACHE_BYTES,
         }
     }
 }
@@ -140,6 +150,8 @@ impl fmt::Debug for Options {
             .field("max_age", &self.max_age)
             .field("bearer", &self.bearer)
             .field("limits", &self.limits)
+            .field("cache_entries", &self.cache_entries)
+            .field("cache_bytes", &self.cache_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -157,6 +169,8 @@ struct Inner {
     domain: Option<String>,
     /// Issues and verifies next-auth's login CSRF token ([`Sessions::csrf`]).
     csrf: Csrf,
+    /// Verified sessions (src/cache.rs); `None` when turned off.
+    verified: Option<Verified>,
     /// When the last misconfiguration warning was logged (`i64::MIN`: never).
     #[cfg(feature = "tracing")]
     warned_at: std::sync::atomic::AtomicI64,
@@ -278,6 +292,7 @@ impl Sessions {
                 max_age: whole_seconds(options.max_age),
                 domain: options.cookie_domain,
                 csrf,
+                verified: Verified::new(options.cache_entries, options.cache_bytes),
                 #[cfg(feature = "tracing")]
                 warned_at: std::sync::atomic::AtomicI64::new(i64::MIN),
             }),
@@ -291,12 +306,15 @@ impl Sessions {
     /// # Errors
     /// [`SessionError::Missing`] when the request carries no session, otherwise the reason the
     /// first session found was rejected.
-    pub fn read<C: DeserializeOwned>(&self, headers: &HeaderMap) -> Result<Token<C>, SessionError> {
+    pub fn read<C: DeserializeOwned + Send + Sync + 'static>(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Token<C>, SessionError> {
         self.read_found(headers).map(|found| found.token)
     }
 
     /// [`read`](Self::read), keeping what a refresh needs: the source and the claims bytes.
-    pub(crate) fn read_found<C: DeserializeOwned>(
+    pub(crate) fn read_found<C: DeserializeOwned + Send + Sync + 'static>(
         &self,
         headers: &HeaderMap,
     ) -> Result<Found<'_, C>, SessionError> {
@@ -304,23 +322,25 @@ impl Sessions {
     }
 
     /// The session in the cookies, never the `Authorization` header (the session endpoint).
-    pub(crate) fn read_cookie<C: DeserializeOwned>(
+    pub(crate) fn read_cookie<C: DeserializeOwned + Send + Sync + 'static>(
         &self,
         headers: &HeaderMap,
     ) -> Result<Found<'_, C>, SessionError> {
         self.find(headers, false)
     }
 
-    fn find<C: DeserializeOwned>(
+    fn find<C: DeserializeOwned + Send + Sync + 'static>(
         &self,
         headers: &HeaderMap,
         bearer: bool,
     ) -> Result<Found<'_, C>, SessionError> {
         let mut telling = None;
-        for source in &self.inner.sources {
+        for (tag, source) in (0..).zip(&self.inner.sources) {
             let result = match cookies::read(headers, &source.name, self.inner.limits) {
                 Ok(None) => continue,
-                Ok(Some(value)) => self.decode_with(&source.codec, &value, TokenSource::Cookie),
+                Ok(Some(value)) => self.cached(tag, &value, || {
+                    self.decode_with(&source.codec, &value, TokenSource::Cookie)
+                }),
                 Err(error) => Err(error),
             };
             match result {
@@ -478,27 +498,74 @@ impl Sessions {
     ///
     /// # Errors
     /// The reason the first format rejected it ([`SessionError::Missing`] for an empty string).
-    pub fn decode<C: DeserializeOwned>(&self, token: &str) -> Result<Token<C>, SessionError> {
+    pub fn decode<C: DeserializeOwned + Send + Sync + 'static>(
+        &self,
+        token: &str,
+    ) -> Result<Token<C>, SessionError> {
         self.decode_from(token, TokenSource::Cookie)
             .map(|(token, _)| token)
     }
 
-    fn decode_from<C: DeserializeOwned>(
+    fn decode_from<C: DeserializeOwned + Send + Sync + 'static>(
         &self,
         token: &str,
         source: TokenSource,
-    ) -> Result<(Token<C>, Vec<u8>), SessionError> {
+    ) -> Result<(Token<C>, Arc<[u8]>), SessionError> {
         if token.is_empty() {
             return Err(SessionError::Missing);
         }
-        let mut telling = None;
-        for cookie in &self.inner.sources {
-            match self.decode_with(&cookie.codec, token, source) {
-                Ok(token) => return Ok(token),
-                Err(error) => keep_most_telling(&mut telling, error),
+        // Bearer tokens and bare tokens are tried against every source, so they share a tag;
+        // the token's `source()` is part of the cached value, hence the two tags.
+        let tag = match source {
+            TokenSource::Cookie => ANY_SOURCE - 1,
+            TokenSource::Bearer => ANY_SOURCE,
+        };
+        self.cached(tag, token, || {
+            let mut telling = None;
+            for cookie in &self.inner.sources {
+                match self.decode_with(&cookie.codec, token, source) {
+                    Ok(token) => return Ok(token),
+                    Err(error) => keep_most_telling(&mut telling, error),
+                }
             }
+            Err(telling.unwrap_or(SessionError::Missing))
+        })
+    }
+
+    /// The session for `token` read at `tag`: from the cache of verified sessions, its time
+    /// claims checked again now, or decoded by `decode` and then kept (src/cache.rs).
+    fn cached<C: Send + Sync + 'static>(
+        &self,
+        tag: Tag,
+        token: &str,
+        decode: impl FnOnce() -> Result<(Token<C>, Arc<[u8]>), SessionError>,
+    ) -> Result<(Token<C>, Arc<[u8]>), SessionError> {
+        let Some(verified) = &self.inner.verified else {
+            return decode();
+        };
+        if let Some(hit) = verified.get::<C>(tag, token) {
+            return match self
+                .inner
+                .validation
+                .check(&hit.token.times(), (self.inner.clock)())
+            {
+                Ok(()) => Ok((hit.token.clone(), hit.payload.clone())),
+                Err(error) => {
+                    verified.remove::<C>(tag, token);
+                    Err(error)
+                }
+            };
         }
-        Err(telling.unwrap_or(SessionError::Missing))
+        let (decoded, payload) = decode()?;
+        verified.insert(
+            tag,
+            token,
+            Hit {
+                token: decoded.clone(),
+                payload: payload.clone(),
+            },
+        );
+        Ok((decoded, payload))
     }
 
     fn decode_with<C: DeserializeOwned>(
@@ -506,13 +573,16 @@ impl Sessions {
         codec: &Codec,
         token: &str,
         source: TokenSource,
-    ) -> Result<(Token<C>, Vec<u8>), SessionError> {
+    ) -> Result<(Token<C>, Arc<[u8]>), SessionError> {
         let payload = codec.decrypt(token)?;
         let (claims, times) = self
             .inner
             .validation
             .parse(&payload, (self.inner.clock)())?;
-        Ok((Token::new(claims, times, codec.format(), source), payload))
+        Ok((
+            Token::new(Arc::new(claims), times, codec.format(), source),
+            payload.into(),
+        ))
     }
 
     /// Encodes `claims` as a session token in the first configured format, adding `iat`, `exp`
@@ -770,7 +840,7 @@ pub(crate) struct Found<'s, C> {
     pub(crate) token: Token<C>,
     /// The cookie source, or `None` for a Bearer token.
     pub(crate) source: Option<&'s Source>,
-    pub(crate) payload: Vec<u8>,
+    pub(crate) payload: Arc<[u8]>,
 }
 
 /// The session cookie names to read, in order, with the format each one holds.

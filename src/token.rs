@@ -2,10 +2,14 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
+use std::borrow::Cow;
+
+use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
+use serde::de::{DeserializeOwned, DeserializeSeed, Error as _, MapAccess, Visitor};
+use serde::Deserializer;
 
 use crate::error::SessionError;
 
@@ -95,11 +99,12 @@ pub enum TokenSource {
 /// assert_eq!(token.role, "admin");
 /// assert!(token.exp().is_some());
 /// ```
-#[derive(Clone)]
 pub struct Token<C = Claims> {
-    claims: C,
-    exp: Option<i64>,
-    iat: Option<i64>,
+    // Shared with the layer's cache of verified sessions: a request with a cached session gets
+    // its claims without a copy.
+    claims: Arc<C>,
+    /// The time claims as the JSON had them, for the cache's re-check on every hit.
+    times: Times,
     format: Option<Format>,
     source: TokenSource,
 }
@@ -110,19 +115,28 @@ impl<C> Token<C> {
         &self.claims
     }
 
-    /// Consumes the token and returns the claims.
-    pub fn into_claims(self) -> C {
-        self.claims
+    /// Consumes the token and returns the claims (a copy when the layer's session cache still
+    /// holds them).
+    pub fn into_claims(self) -> C
+    where
+        C: Clone,
+    {
+        Arc::unwrap_or_clone(self.claims)
     }
 
     /// The `exp` claim in seconds since the Unix epoch, if the token has one.
     pub fn exp(&self) -> Option<i64> {
-        self.exp
+        self.times.exp.map(whole)
     }
 
     /// The `iat` claim in seconds since the Unix epoch, if the token has one.
     pub fn iat(&self) -> Option<i64> {
-        self.iat
+        self.times.iat.map(whole)
+    }
+
+    /// The raw time claims.
+    pub(crate) fn times(&self) -> Times {
+        self.times
     }
 
     /// The built-in format that decoded the token, or `None` for a custom [`Decoder`](crate::Decoder).
@@ -136,18 +150,28 @@ impl<C> Token<C> {
     }
 
     pub(crate) fn new(
-        claims: C,
+        claims: Arc<C>,
         times: Times,
         format: Option<Format>,
         source: TokenSource,
     ) -> Self {
         Self {
             claims,
-            // `as` saturates: a claim past the i64 range reads as i64::MIN / i64::MAX.
-            exp: times.exp.map(|v| v.floor() as i64),
-            iat: times.iat.map(|v| v.floor() as i64),
+            times,
             format,
             source,
+        }
+    }
+}
+
+// Not derived: cloning a token shares its claims, so `C` need not be `Clone`.
+impl<C> Clone for Token<C> {
+    fn clone(&self) -> Self {
+        Self {
+            claims: Arc::clone(&self.claims),
+            times: self.times,
+            format: self.format,
+            source: self.source,
         }
     }
 }
@@ -166,8 +190,8 @@ impl<C> fmt::Debug for Token<C> {
         f.debug_struct("Token")
             .field("format", &self.format)
             .field("source", &self.source)
-            .field("exp", &self.exp)
-            .field("iat", &self.iat)
+            .field("exp", &self.exp())
+            .field("iat", &self.iat())
             .field("claims", &"REDACTED")
             .finish()
     }
@@ -178,20 +202,12 @@ impl<C> fmt::Debug for Token<C> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Checked;
 
-/// The registered time claims; present ones must be numbers, as jose requires.
-#[derive(Deserialize, Default)]
+/// The registered time claims, as JSON numbers (jose requires present ones to be numbers).
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Times {
-    #[serde(default, deserialize_with = "number")]
     pub(crate) exp: Option<f64>,
-    #[serde(default, deserialize_with = "number")]
     pub(crate) nbf: Option<f64>,
-    #[serde(default, deserialize_with = "number")]
     pub(crate) iat: Option<f64>,
-}
-
-// `Option<f64>` alone would read `"exp": null` as absent; jose rejects it, and so do we.
-fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    f64::deserialize(d).map(Some)
 }
 
 /// The validity rules of `jwtDecrypt(..., { clockTolerance })` (docs/compat.md#time).
@@ -202,7 +218,9 @@ pub(crate) struct Validation {
 }
 
 impl Validation {
-    /// Checks the time claims of `payload` at `now` and deserializes it into `C`.
+    /// Deserializes `payload` into `C` and checks its time claims at `now`, in one JSON pass:
+    /// `exp`, `nbf` and `iat` are picked up on the way through the object, whatever `C` does
+    /// with them.
     pub(crate) fn parse<C: DeserializeOwned>(
         &self,
         payload: &[u8],
@@ -212,7 +230,20 @@ impl Validation {
         if payload.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(SessionError::Malformed);
         }
-        let times: Times = serde_json::from_slice(payload).map_err(|_| SessionError::Malformed)?;
+        let mut times = Times::default();
+        let mut json = serde_json::Deserializer::from_slice(payload);
+        let claims = C::deserialize(Watch {
+            inner: &mut json,
+            times: &mut times,
+        })
+        .map_err(|_| SessionError::Malformed)?;
+        json.end().map_err(|_| SessionError::Malformed)?;
+        self.check(&times, now)?;
+        Ok((claims, times))
+    }
+
+    /// `exp` (with `require_exp`) and `nbf` against `now`, with the leeway.
+    pub(crate) fn check(&self, times: &Times, now: i64) -> Result<(), SessionError> {
         // In f64, as jose compares: no overflow for any i64 clock or leeway, and JSON numbers
         // beyond i64 (or fractional) compare as they do in JavaScript.
         let now = now as f64;
@@ -225,9 +256,157 @@ impl Validation {
         if times.nbf.is_some_and(|nbf| nbf > now + leeway) {
             return Err(SessionError::Expired);
         }
-        let claims = serde_json::from_slice(payload).map_err(|_| SessionError::Malformed)?;
-        Ok((claims, times))
+        Ok(())
     }
+}
+
+/// A deserializer for the top-level claims object that hands everything to `C` and records the
+/// time claims as they pass. A time claim that is not a number fails the whole parse, as in jose
+/// (`"exp": null` and `"exp": "1"` included).
+struct Watch<'a, D> {
+    inner: D,
+    times: &'a mut Times,
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Watch<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_map(WatchVisitor {
+            inner: visitor,
+            times: self.times,
+        })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.deserialize_any(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+struct WatchVisitor<'a, V> {
+    inner: V,
+    times: &'a mut Times,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for WatchVisitor<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<V::Value, M::Error> {
+        self.inner.visit_map(WatchMap {
+            inner: map,
+            times: self.times,
+            slot: None,
+        })
+    }
+}
+
+/// Reads a key, borrowing it from the payload when it has no escapes (serde's own `Cow<str>`
+/// always copies).
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a claim name")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// Which time claim the key just read names.
+#[derive(Clone, Copy)]
+enum Slot {
+    Exp,
+    Nbf,
+    Iat,
+}
+
+struct WatchMap<'a, M> {
+    inner: M,
+    times: &'a mut Times,
+    slot: Option<Slot>,
+}
+
+impl<'de, M: MapAccess<'de>> MapAccess<'de> for WatchMap<'_, M> {
+    type Error = M::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, M::Error> {
+        let Some(key) = self.inner.next_key_seed(KeySeed)? else {
+            return Ok(None);
+        };
+        self.slot = match &*key {
+            "exp" => Some(Slot::Exp),
+            "nbf" => Some(Slot::Nbf),
+            "iat" => Some(Slot::Iat),
+            _ => None,
+        };
+        let key = match key {
+            Cow::Borrowed(key) => seed.deserialize(BorrowedStrDeserializer::new(key)),
+            Cow::Owned(key) => seed.deserialize(StringDeserializer::new(key)),
+        };
+        key.map(Some)
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, M::Error> {
+        let Some(slot) = self.slot.take() else {
+            return self.inner.next_value_seed(seed);
+        };
+        let number: serde_json::Number = self.inner.next_value()?;
+        let value = number.as_f64();
+        match slot {
+            Slot::Exp => self.times.exp = value,
+            Slot::Nbf => self.times.nbf = value,
+            Slot::Iat => self.times.iat = value,
+        }
+        seed.deserialize(number).map_err(M::Error::custom)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.inner.size_hint()
+    }
+}
+
+/// A time claim in whole seconds; `as` saturates, so a claim past the i64 range reads as
+/// i64::MIN / i64::MAX.
+fn whole(seconds: f64) -> i64 {
+    seconds.floor() as i64
 }
 
 /// A duration in whole seconds as the `i64` the time claims use, saturating rather than
@@ -246,6 +425,7 @@ pub(crate) fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     const V: Validation = Validation {
         leeway: 15,
@@ -301,11 +481,49 @@ mod tests {
     }
 
     #[test]
+    fn one_pass_reads_times_whatever_the_claims_type_does_with_them() {
+        #[derive(Deserialize)]
+        struct Typed {
+            exp: i64,
+            name: String,
+        }
+        // A typed struct that keeps `exp` as an integer, and one that ignores it.
+        let (typed, times) = V
+            .parse::<Typed>(br#"{"name":"Ada","exp":2000,"nbf":10,"iat":5}"#, 1000)
+            .unwrap();
+        assert_eq!((typed.exp, typed.name.as_str()), (2000, "Ada"));
+        assert_eq!(
+            (times.exp, times.nbf, times.iat),
+            (Some(2000.0), Some(10.0), Some(5.0))
+        );
+        assert_eq!(
+            V.parse::<serde::de::IgnoredAny>(br#"{"exp":900}"#, 1000)
+                .map(|_| ()),
+            Err(SessionError::Expired)
+        );
+        // JSON.parse reads an escaped name as the plain one, so jose checks it: so do we.
+        assert_eq!(
+            check(r#"{"e\u0078p":900}"#, 1000),
+            Err(SessionError::Expired)
+        );
+        // The map keeps fractional and huge numbers as JSON has them.
+        let (map, _) = V
+            .parse::<Claims>(br#"{"exp":1e300,"iat":1.5,"a":[1,{"b":null}]}"#, 1000)
+            .unwrap();
+        assert_eq!(
+            serde_json::Value::Object(map),
+            serde_json::json!({"exp":1e300,"iat":1.5,"a":[1,{"b":null}]})
+        );
+        // Trailing bytes after the object are refused, as JSON.parse does.
+        assert_eq!(check(r#"{"a":1} x"#, 1000), Err(SessionError::Malformed));
+    }
+
+    #[test]
     fn debug_redacts_claims() {
         let (claims, times) = V
             .parse::<Claims>(br#"{"accessToken":"very-secret"}"#, 0)
             .unwrap();
-        let token = Token::new(claims, times, None, TokenSource::Cookie);
+        let token = Token::new(Arc::new(claims), times, None, TokenSource::Cookie);
         assert!(!format!("{token:?}").contains("very-secret"));
     }
 }

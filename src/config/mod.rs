@@ -392,6 +392,50 @@ impl Builder {
         self
     }
 
+    /// Bounds the cache of verified sessions: at most `entries` sessions and about `bytes` bytes
+    /// (4,096 and 8 MiB by default). `0` for either turns the cache off, so every request
+    /// decrypts its cookie.
+    ///
+    /// A browser sends the same session cookie on every request until it is refreshed, so the
+    /// layer decrypts each token once and keeps its verified claims, keyed by the exact token
+    /// bytes and the cookie name it came under. Every hit checks `exp` and `nbf` against the
+    /// clock again, and runs the matcher, `authorized` and refresh as any request does. Only
+    /// tokens that verified are kept: a forged, expired or undecryptable cookie is decrypted
+    /// (and refused) each time, and cannot push real sessions out. The cache belongs to the
+    /// layer's keys: a layer built with other secrets starts with an empty one.
+    ///
+    /// ```
+    /// use tower_nextauth::{Builder, Format, Token};
+    ///
+    /// let layer = Builder::new()
+    ///     .secret("a-development-secret-of-32-bytes!")
+    ///     .format(Format::V5)
+    ///     .session_cache(100_000, 64 << 20)
+    ///     .build()
+    ///     .unwrap();
+    /// let jwe = layer.sessions().encode(&serde_json::json!({"name": "Ada"})).unwrap();
+    /// let first: Token = layer.sessions().decode(&jwe).unwrap();
+    /// let again: Token = layer.sessions().decode(&jwe).unwrap();
+    /// // The second read shares the first one's claims instead of decrypting again.
+    /// assert!(std::ptr::eq(first.claims(), again.claims()));
+    ///
+    /// let uncached = Builder::new()
+    ///     .secret("a-development-secret-of-32-bytes!")
+    ///     .format(Format::V5)
+    ///     .session_cache(0, 0)
+    ///     .build()
+    ///     .unwrap();
+    /// let a: Token = uncached.sessions().decode(&jwe).unwrap();
+    /// let b: Token = uncached.sessions().decode(&jwe).unwrap();
+    /// assert!(!std::ptr::eq(a.claims(), b.claims()));
+    /// assert_eq!(a["name"], b["name"]);
+    /// ```
+    pub fn session_cache(mut self, entries: usize, bytes: usize) -> Self {
+        self.sessions.cache_entries = entries;
+        self.sessions.cache_bytes = bytes;
+        self
+    }
+
     /// Derives every key and builds the layer.
     ///
     /// # Errors

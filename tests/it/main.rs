@@ -11,6 +11,7 @@ mod adversarial;
 mod axum;
 #[cfg(feature = "axum")]
 mod bypass;
+mod cache;
 mod csrf;
 mod decide;
 #[cfg(feature = "tracing")]
