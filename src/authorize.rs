@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -130,6 +131,31 @@ where
 
     fn authorize(&self, request: &Parts, token: Option<&Token<C>>) -> Self::Future {
         DecisionFuture::new(self(request, token))
+    }
+}
+
+/// A synchronous `authorized` predicate used where the layer is asynchronous: what
+/// [`AuthLayer::jwt`](crate::AuthLayer::jwt) turns the layer's predicate into. Its future is
+/// ready at once.
+pub struct SyncAuthorize<A>(pub(crate) Arc<A>);
+
+impl<A> Clone for SyncAuthorize<A> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<A> std::fmt::Debug for SyncAuthorize<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncAuthorize").finish_non_exhaustive()
+    }
+}
+
+impl<C, A: Authorize<C>> AsyncAuthorize<C> for SyncAuthorize<A> {
+    type Future = std::future::Ready<Decision>;
+
+    fn authorize(&self, request: &Parts, token: Option<&Token<C>>) -> Self::Future {
+        std::future::ready(self.0.authorize(request, token))
     }
 }
 

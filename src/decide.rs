@@ -2,6 +2,7 @@
 //! token (and any refreshed cookies), or render the rejection.
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE, VARY};
@@ -10,18 +11,24 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::authorize::Decision;
+use crate::cache::Tag;
+use crate::callback::{BoxFuture, Failure, Jwt, Outcome, Stage};
 use crate::error::SessionError;
 use crate::policy::Policy;
 use crate::render::{Rejection, Render, RenderContext};
 use crate::sessions::Sessions;
-use crate::token::{Checked, Token};
+use crate::token::{Checked, Claims, Token};
 
 /// What every service of one layer shares, behind one `Arc`: the session reader, the route
 /// policy and the `authorized` predicate.
 pub(crate) struct Shared<A> {
     sessions: Sessions,
     policy: Policy,
-    authorize: A,
+    /// Behind its own `Arc`, so that [`AuthLayer::jwt`](crate::AuthLayer::jwt) can wrap it
+    /// without cloning the predicate.
+    authorize: Arc<A>,
+    /// The `jwt` callback, if one is set.
+    jwt: Option<Stage>,
 }
 
 impl<A> Shared<A> {
@@ -29,13 +36,39 @@ impl<A> Shared<A> {
         Self {
             sessions,
             policy,
-            authorize,
+            authorize: Arc::new(authorize),
+            jwt: None,
         }
     }
 
     /// The same configuration with another predicate.
     pub(crate) fn with<A2>(&self, authorize: A2) -> Shared<A2> {
-        Shared::new(self.sessions.clone(), self.policy.clone(), authorize)
+        self.with_arc(Arc::new(authorize))
+    }
+
+    fn with_arc<A2>(&self, authorize: Arc<A2>) -> Shared<A2> {
+        Shared {
+            sessions: self.sessions.clone(),
+            policy: self.policy.clone(),
+            authorize,
+            jwt: self.jwt.clone(),
+        }
+    }
+
+    /// The same configuration with the predicate wrapped by `wrap` and this `jwt` stage.
+    pub(crate) fn with_jwt<A2>(
+        &self,
+        wrap: impl FnOnce(Arc<A>) -> Arc<A2>,
+        jwt: Stage,
+    ) -> Shared<A2> {
+        Shared {
+            jwt: Some(jwt),
+            ..self.with_arc(wrap(self.authorize.clone()))
+        }
+    }
+
+    pub(crate) fn jwt(&self) -> Option<&Stage> {
+        self.jwt.as_ref()
     }
 
     pub(crate) fn sessions(&self) -> &Sessions {
@@ -64,6 +97,7 @@ impl<A> Shared<A> {
                     Some(Refresh {
                         name: name.to_owned(),
                         cookies,
+                        on_rejection: false,
                     })
                 });
                 Prepared {
@@ -80,6 +114,92 @@ impl<A> Shared<A> {
                     error: Some(error),
                     refresh: None,
                 }
+            }
+        }
+    }
+
+    /// With a `jwt` callback, and a session in the request's cookies: the callback's run for that
+    /// session (started now, in progress, or finished within the window), to be finished by
+    /// [`prepare_staged`](Self::prepare_staged). `None` otherwise: [`prepare`](Self::prepare)
+    /// reads the request as it is.
+    pub(crate) fn stage(&self, parts: &Parts) -> Option<BoxFuture<Staged>> {
+        let jwt = self.jwt.as_ref()?;
+        let found = self.sessions.read_cookie::<Claims>(&parts.headers).ok()?;
+        let tag = found.tag;
+        let value = self.sessions.cookie_value(tag, &parts.headers)?;
+        let sessions = self.sessions.clone();
+        let token = found.token;
+        let run = jwt.flights.run(&value, || {
+            let call = jwt.call(parts, token);
+            async move {
+                match call.await {
+                    Ok(Jwt::Keep) => Ok(Outcome::Keep),
+                    Ok(Jwt::SignOut) => Ok(Outcome::SignOut),
+                    Ok(Jwt::Update(claims)) => match sessions.encode_at(tag, &claims) {
+                        Ok((token, expires)) => Ok(Outcome::Update {
+                            token: token.into(),
+                            expires,
+                        }),
+                        Err(error) => Err(Failure(error.to_string().into())),
+                    },
+                    Err(error) => Err(Failure(error.to_string().into())),
+                }
+            }
+        });
+        Some(Box::pin(async move {
+            Staged {
+                tag,
+                outcome: run.await,
+            }
+        }))
+    }
+
+    /// The request's session after its `jwt` callback run.
+    pub(crate) fn prepare_staged<C: DeserializeOwned + Send + Sync + 'static>(
+        &self,
+        parts: &Parts,
+        staged: Staged,
+    ) -> Prepared<C> {
+        let none = |error, refresh| Prepared {
+            token: None,
+            error: Some(error),
+            refresh,
+        };
+        match staged.outcome {
+            Ok(Outcome::Keep) => self.prepare(parts),
+            Ok(Outcome::Update { token, expires }) => {
+                let refresh = self
+                    .sessions
+                    .cookies_at(staged.tag, &parts.headers, &token, expires)
+                    .map(|(name, cookies)| Refresh {
+                        name: name.to_owned(),
+                        cookies,
+                        on_rejection: true,
+                    });
+                match self.sessions.decode_at::<C>(staged.tag, &token) {
+                    Ok(token) => Prepared {
+                        token: Some(token),
+                        error: None,
+                        refresh,
+                    },
+                    // The new claims do not fit `C`: no session, but the cookie is still the
+                    // one the callback wrote.
+                    Err(error) => none(error, refresh),
+                }
+            }
+            Ok(Outcome::SignOut) => {
+                let refresh = Refresh {
+                    // Matches no cookie name: a handler's own `Set-Cookie` never cancels it.
+                    name: String::new(),
+                    cookies: self.sessions.sign_out(&parts.headers),
+                    on_rejection: true,
+                };
+                none(SessionError::SignedOut, Some(refresh))
+            }
+            Err(Failure(_reason)) => {
+                #[cfg(feature = "tracing")]
+                tracing::warn!(reason = %_reason, "tower-nextauth: the jwt callback failed");
+                none(SessionError::Unavailable, None)
             }
         }
     }
@@ -102,6 +222,7 @@ impl<A> Shared<A> {
             (None, Some(_)) => SessionError::Refused,
             (None, None) => SessionError::Missing,
         });
+        let unavailable = prepared.error == Some(SessionError::Unavailable);
         let rejection = match decision {
             Decision::Allow => {
                 match prepared.token {
@@ -115,20 +236,25 @@ impl<A> Shared<A> {
                 return Ok(prepared.refresh);
             }
             Decision::Deny if prepared.token.is_some() => Rejection::Forbidden,
+            // A session that could not be checked is not "no session": a sign-in redirect
+            // would loop while the cookie is valid.
+            Decision::Deny | Decision::Unauthenticated if unavailable => Rejection::Unavailable,
             Decision::Deny | Decision::Unauthenticated => unauthenticated,
             Decision::Forbidden => Rejection::Forbidden,
             Decision::Redirect(location) => {
                 let mut res = Response::new(Bytes::new());
                 *res.status_mut() = StatusCode::TEMPORARY_REDIRECT;
                 res.headers_mut().insert(LOCATION, location);
-                return Err(rejected(parts, render.respond(res), Rejection::Custom));
+                let res = render.respond(res);
+                return Err(rejected(parts, res, Rejection::Custom, prepared.refresh));
             }
             Decision::Respond(response) => {
-                return Err(rejected(parts, render.respond(response), Rejection::Custom));
+                let res = render.respond(response);
+                return Err(rejected(parts, res, Rejection::Custom, prepared.refresh));
             }
         };
         let rendered = render.render(parts, &rejection, &RenderContext::new(&self.policy));
-        Err(rejected(parts, rendered, rejection))
+        Err(rejected(parts, rendered, rejection, prepared.refresh))
     }
 }
 
@@ -141,8 +267,17 @@ impl<A> fmt::Debug for Shared<A> {
     }
 }
 
-/// Puts the typed reason into the response's extensions (and a `tracing` event).
-fn rejected<B>(parts: &Parts, mut res: Response<B>, rejection: Rejection) -> Response<B> {
+/// Puts the typed reason into the response's extensions (and a `tracing` event), and the cookies
+/// a `jwt` callback wrote (a new session, or a sign-out) into its headers.
+fn rejected<B>(
+    parts: &Parts,
+    mut res: Response<B>,
+    rejection: Rejection,
+    refresh: Option<Refresh>,
+) -> Response<B> {
+    if let Some(refresh) = refresh.filter(|r| r.on_rejection) {
+        refresh.apply(res.headers_mut());
+    }
     #[cfg(feature = "tracing")]
     tracing::debug!(
         reason = %rejection,
@@ -155,6 +290,13 @@ fn rejected<B>(parts: &Parts, mut res: Response<B>, rejection: Rejection) -> Res
     let _ = parts;
     res.extensions_mut().insert(rejection);
     res
+}
+
+/// A `jwt` callback's run for one request's session: the cookie source it was read from, and the
+/// run's result.
+pub(crate) struct Staged {
+    tag: Tag,
+    outcome: Result<Outcome, Failure>,
 }
 
 /// A request's session, read before `authorized` runs.
@@ -176,16 +318,20 @@ pub(crate) struct Refresh {
     /// The session cookie name: a `Set-Cookie` of the handler's for it wins.
     name: String,
     cookies: Vec<HeaderValue>,
+    /// Whether a rejection carries them too: the cookies of a `jwt` callback (a new session, or
+    /// a sign-out) do; a sliding refresh only goes with a response the handler made.
+    on_rejection: bool,
 }
 
 impl Refresh {
     /// Appends the cookies to the inner service's response headers.
     pub(crate) fn apply(self, headers: &mut HeaderMap) {
         // A handler that wrote the session itself (sign-in, sign-out) has the last word.
-        let handler_wrote_session = headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .any(|value| value.as_bytes().starts_with(self.name.as_bytes()));
+        let handler_wrote_session = !self.name.is_empty()
+            && headers
+                .get_all(SET_COOKIE)
+                .iter()
+                .any(|value| value.as_bytes().starts_with(self.name.as_bytes()));
         if handler_wrote_session {
             return;
         }

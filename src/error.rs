@@ -27,10 +27,18 @@ pub enum SessionError {
     /// [`Decision::Unauthenticated`](crate::Decision::Unauthenticated) (or `false`) for it, say
     /// because the session was revoked or lacks a claim the app requires.
     Refused,
+    /// The session's `jwt` callback ended it ([`Jwt::SignOut`](crate::Jwt::SignOut)), say
+    /// because its refresh token was revoked; the response clears the session cookies.
+    SignedOut,
+    /// The session could not be checked: the `jwt` callback failed, or the session store
+    /// did not answer. Fail closed: the request has no session, and a request that needs one
+    /// gets 503 rather than a sign-in redirect (which would loop while the session is valid).
+    Unavailable,
 }
 
 impl SessionError {
-    /// A stable, lowercase name: `no-session`, `malformed`, `undecryptable`, `expired` or `refused`.
+    /// A stable, lowercase name: `no-session`, `malformed`, `undecryptable`, `expired`,
+    /// `refused`, `signed-out` or `unavailable`.
     pub fn as_str(self) -> &'static str {
         match self {
             SessionError::Missing => "no-session",
@@ -38,6 +46,8 @@ impl SessionError {
             SessionError::Undecryptable => "undecryptable",
             SessionError::Expired => "expired",
             SessionError::Refused => "refused",
+            SessionError::SignedOut => "signed-out",
+            SessionError::Unavailable => "unavailable",
         }
     }
 }
@@ -110,6 +120,15 @@ pub enum ConfigError {
     /// redirect must then go to the Next.js app's origin, which only `NEXTAUTH_URL` / `AUTH_URL`
     /// / [`Builder::url`](crate::Builder::url) can say.
     ServiceUrlWithoutAppUrl,
+    /// A database session store setting that cannot work (the `postgres` feature's
+    /// `DatabaseBuilder`): a connection string PostgreSQL would refuse, or a zero pool size.
+    /// The message never contains the connection string's password.
+    InvalidDatabase {
+        /// Which setting: `DatabaseBuilder::new` (the connection string) or a builder method.
+        what: &'static str,
+        /// What is wrong with it, with any password replaced by `***`.
+        reason: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -143,6 +162,7 @@ impl fmt::Display for ConfigError {
                 "Builder::service_url needs the Next.js app's URL (NEXTAUTH_URL, AUTH_URL or \
                  Builder::url), where the sign-in redirect goes",
             ),
+            ConfigError::InvalidDatabase { what, reason } => write!(f, "{what}: {reason}"),
         }
     }
 }

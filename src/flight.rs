@@ -124,7 +124,13 @@ where
         }
     }
 
+    /// How long a success is reused.
+    pub(crate) fn window(&self) -> Duration {
+        self.window
+    }
+
     /// Drops what is known about `key` (a signed-out session), finished or not.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn forget(&self, key: &str) {
         self.lock().remove(key);
     }

@@ -15,7 +15,9 @@ use tower_service::Service;
 
 use crate::authorize::AsyncAuthorize;
 pub use crate::authorize::DecisionFuture;
-use crate::decide::{Prepared, Refresh, Shared};
+use crate::callback::BoxFuture;
+pub use crate::callback::IntoCallbackError;
+use crate::decide::{Prepared, Refresh, Shared, Staged};
 use crate::render::Render;
 
 pin_project! {
@@ -82,19 +84,20 @@ impl<F, B> std::fmt::Debug for ResponseFuture<F, B> {
     }
 }
 
-/// What the async future holds while `authorized` runs: the ready inner service and the request.
-struct Pending<S, A, R, C, ReqBody> {
+/// What the async future holds while the `jwt` callback or `authorized` runs: the ready inner
+/// service and the request.
+struct Pending<S, A, R, ReqBody> {
     inner: S,
     parts: Parts,
     body: ReqBody,
-    prepared: Prepared<C>,
     shared: Arc<Shared<A>>,
     render: R,
 }
 
 pin_project! {
-    /// Response future of [`AsyncAuthService`](crate::AsyncAuthService): first the `authorized`
-    /// future, then the inner service's.
+    /// The response future of [`AsyncAuthService`](crate::AsyncAuthService): the `jwt`
+    /// callback's run (when one is set and the request has a session cookie), then `authorized`,
+    /// then the inner service's future (or the rejection).
     pub struct AsyncResponseFuture<S, A, R, C, ReqBody, ResBody>
     where
         S: Service<Request<ReqBody>>,
@@ -112,10 +115,14 @@ pin_project! {
         S: Service<Request<ReqBody>>,
         A: AsyncAuthorize<C>,
     {
+        Resolving {
+            stage: BoxFuture<Staged>,
+            pending: Option<Pending<S, A, R, ReqBody>>,
+        },
         Authorizing {
             #[pin]
             decision: A::Future,
-            pending: Option<Pending<S, A, R, C, ReqBody>>,
+            pending: Option<(Pending<S, A, R, ReqBody>, Prepared<C>)>,
         },
         Calling {
             #[pin]
@@ -147,21 +154,44 @@ where
         C: DeserializeOwned + Send + Sync + 'static,
     {
         let (parts, body) = request.into_parts();
-        let prepared = shared.prepare::<C>(&parts);
-        let decision = shared.authorize().authorize(&parts, prepared.token());
-        Self {
-            state: State::Authorizing {
-                decision,
-                pending: Some(Pending {
-                    inner,
-                    parts,
-                    body,
-                    prepared,
-                    shared,
-                    render,
-                }),
+        let stage = shared.stage(&parts);
+        let pending = Pending {
+            inner,
+            parts,
+            body,
+            shared,
+            render,
+        };
+        let state = match stage {
+            Some(stage) => State::Resolving {
+                stage,
+                pending: Some(pending),
             },
-        }
+            None => {
+                let prepared = pending.shared.prepare::<C>(&pending.parts);
+                authorizing(pending, prepared)
+            }
+        };
+        Self { state }
+    }
+}
+
+/// The state that runs `authorized` for a prepared request.
+fn authorizing<S, A, R, C, ReqBody, ResBody>(
+    pending: Pending<S, A, R, ReqBody>,
+    prepared: Prepared<C>,
+) -> State<S, A, R, C, ReqBody, ResBody>
+where
+    S: Service<Request<ReqBody>>,
+    A: AsyncAuthorize<C>,
+{
+    let decision = pending
+        .shared
+        .authorize()
+        .authorize(&pending.parts, prepared.token());
+    State::Authorizing {
+        decision,
+        pending: Some((pending, prepared)),
     }
 }
 
@@ -178,16 +208,22 @@ where
         let mut this = self.project();
         loop {
             match this.state.as_mut().project() {
+                StateProj::Resolving { stage, pending } => {
+                    let staged = ready!(stage.as_mut().poll(cx));
+                    let pending = pending.take().expect("polled after completion");
+                    let prepared = pending.shared.prepare_staged::<C>(&pending.parts, staged);
+                    this.state.set(authorizing(pending, prepared));
+                }
                 StateProj::Authorizing { decision, pending } => {
                     let decision = ready!(decision.poll(cx));
+                    let (pending, prepared) = pending.take().expect("polled after completion");
                     let Pending {
                         mut inner,
                         mut parts,
                         body,
-                        prepared,
                         shared,
                         render,
-                    } = pending.take().expect("polled after completion");
+                    } = pending;
                     let future = match shared.finish(&mut parts, prepared, decision, &render) {
                         Ok(refresh) => ResponseFuture::refreshing(
                             inner.call(Request::from_parts(parts, body)),

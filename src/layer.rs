@@ -4,11 +4,13 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::request::Parts;
 use tower_layer::Layer;
 
-use crate::authorize::{AsyncAuthorize, Authorize, Decision, HasToken};
+use crate::authorize::{AsyncAuthorize, Authorize, Decision, HasToken, SyncAuthorize};
+use crate::callback::{CallbackError, Jwt, JwtCallback, Stage, DEFAULT_WINDOW};
 use crate::decide::Shared;
 use crate::policy::Policy;
 use crate::render::DefaultRender;
@@ -185,6 +187,81 @@ impl<C, A, R> AuthLayer<C, A, R> {
         self.authorize_async_with(f)
     }
 
+    /// Sets next-auth's `jwt` callback: for each request with a session cookie it runs before
+    /// `authorized`, and may keep the session, replace it (an access-token refresh) or end it;
+    /// see [`JwtCallback`] and [`Jwt`]. It makes the layer asynchronous, with the same
+    /// `authorized` predicate.
+    ///
+    /// **Single flight.** While the callback runs for a session, the other requests carrying
+    /// the same session cookie wait for its result instead of running their own; for 10 seconds
+    /// after it finished (see [`AsyncAuthLayer::jwt_window`]) requests that still carry the old
+    /// cookie get the same result (and the same new cookie) without a new run. So a rotating
+    /// refresh token is used once, however many requests a page fires at once. A failed run
+    /// answers its waiters with 503 and is not remembered.
+    ///
+    /// Sessions read from `Authorization: Bearer` are not passed to the callback: there is no
+    /// cookie to update.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use tower::{service_fn, Layer, ServiceExt};
+    /// use tower_nextauth::{Builder, Format, Jwt, Token};
+    ///
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let counter = calls.clone();
+    /// let layer = Builder::new()
+    ///     .secret("a-development-secret-of-32-bytes!")
+    ///     .format(Format::V5)
+    ///     .build()
+    ///     .unwrap()
+    ///     .jwt(move |_req, token| {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///         let mut claims = token.into_claims();
+    ///         async move {
+    ///             claims.insert("accessToken".into(), "fresh".into());
+    ///             Ok::<_, std::io::Error>(Jwt::Update(claims))
+    ///         }
+    ///     });
+    /// let cookie = format!(
+    ///     "authjs.session-token={}",
+    ///     layer.sessions().encode(&serde_json::json!({"accessToken": "stale"})).unwrap()
+    /// );
+    /// let svc = layer.layer(service_fn(|req: http::Request<()>| async move {
+    ///     let token = req.extensions().get::<Token>().unwrap();
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(token["accessToken"].to_string()))
+    /// }));
+    /// for _ in 0..3 {
+    ///     let req = http::Request::get("/").header("cookie", &cookie).body(()).unwrap();
+    ///     let res = tokio_test::block_on(svc.clone().oneshot(req)).unwrap();
+    ///     assert_eq!(res.body(), "\"fresh\"");
+    ///     let set = res.headers()["set-cookie"].to_str().unwrap();
+    ///     assert!(set.starts_with("authjs.session-token=eyJ"));
+    /// }
+    /// // Three requests with the same old cookie, one run.
+    /// assert_eq!(calls.load(Ordering::SeqCst), 1);
+    /// ```
+    pub fn jwt<F, Fut, E>(self, callback: F) -> AsyncAuthLayer<C, SyncAuthorize<A>, R>
+    where
+        F: Fn(&Parts, Token) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Jwt, E>> + Send + 'static,
+        E: Into<CallbackError>,
+    {
+        self.jwt_with(callback)
+    }
+
+    /// Sets a [`JwtCallback`] implementation as the `jwt` callback; see [`jwt`](Self::jwt).
+    pub fn jwt_with(self, callback: impl JwtCallback) -> AsyncAuthLayer<C, SyncAuthorize<A>, R> {
+        AsyncAuthLayer {
+            shared: Arc::new(self.shared.with_jwt(
+                |a| Arc::new(SyncAuthorize(a)),
+                Stage::new(callback, DEFAULT_WINDOW),
+            )),
+            render: self.render,
+            _claims: PhantomData,
+        }
+    }
+
     /// Sets an [`AsyncAuthorize`] implementation as the `authorized` callback.
     pub fn authorize_async_with<A2: AsyncAuthorize<C>>(
         self,
@@ -195,6 +272,49 @@ impl<C, A, R> AuthLayer<C, A, R> {
             render: self.render,
             _claims: PhantomData,
         }
+    }
+}
+
+impl<C, A, R> AsyncAuthLayer<C, A, R> {
+    /// Sets next-auth's `jwt` callback; see [`AuthLayer::jwt`].
+    pub fn jwt<F, Fut, E>(self, callback: F) -> Self
+    where
+        F: Fn(&Parts, Token) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Jwt, E>> + Send + 'static,
+        E: Into<CallbackError>,
+    {
+        self.jwt_with(callback)
+    }
+
+    /// Sets a [`JwtCallback`] implementation as the `jwt` callback; see [`AuthLayer::jwt`].
+    pub fn jwt_with(self, callback: impl JwtCallback) -> Self {
+        let window = self.window();
+        AsyncAuthLayer {
+            shared: Arc::new(self.shared.with_jwt(|a| a, Stage::new(callback, window))),
+            render: self.render,
+            _claims: PhantomData,
+        }
+    }
+
+    /// How long a finished `jwt` callback run answers for its session: requests that still
+    /// carry the old cookie within this window get its result (and its new cookie) without
+    /// running the callback again. 10 seconds by default; `Duration::ZERO` keeps only the
+    /// single flight. Has no effect without a callback.
+    pub fn jwt_window(self, window: Duration) -> Self {
+        let Some(stage) = self.shared.jwt().map(|stage| stage.with_window(window)) else {
+            return self;
+        };
+        AsyncAuthLayer {
+            shared: Arc::new(self.shared.with_jwt(|a| a, stage)),
+            render: self.render,
+            _claims: PhantomData,
+        }
+    }
+
+    fn window(&self) -> Duration {
+        self.shared
+            .jwt()
+            .map_or(DEFAULT_WINDOW, |stage| stage.flights.window())
     }
 }
 

@@ -67,13 +67,13 @@
 
 mod authorize;
 mod cache;
+mod callback;
 mod config;
 mod cookies;
 pub mod csrf;
 mod decide;
 mod endpoint;
 mod error;
-#[allow(dead_code)] // used by the jwt callback and database sessions, which land next
 mod flight;
 pub mod future;
 mod jwe;
@@ -92,7 +92,8 @@ mod extract;
 #[cfg_attr(docsrs, doc(cfg(feature = "jose")))]
 pub mod jose;
 
-pub use authorize::{AsyncAuthorize, Authorize, Decision, HasToken};
+pub use authorize::{AsyncAuthorize, Authorize, Decision, HasToken, SyncAuthorize};
+pub use callback::{CallbackError, Jwt, JwtCallback};
 pub use config::Builder;
 pub use cookies::Limits;
 pub use csrf::Csrf;

@@ -12,7 +12,9 @@
 //!   body, without a `Content-Type` for the body it cannot write.
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use http::header::{
+    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use http::request::Parts;
 use http::{HeaderValue, Response, StatusCode};
 
@@ -35,6 +37,9 @@ pub enum Rejection {
     /// `authorized` denied the request (a valid session without the right, or an explicit
     /// [`Decision::Forbidden`](crate::Decision::Forbidden)).
     Forbidden,
+    /// The session could not be checked (a failed `jwt` callback or session store): 503, or
+    /// gRPC `UNAVAILABLE`, whatever the client, never a sign-in redirect.
+    Unavailable,
     /// `authorized` chose the response itself ([`Decision::Redirect`](crate::Decision::Redirect)
     /// or [`Decision::Respond`](crate::Decision::Respond)).
     Custom,
@@ -46,6 +51,7 @@ impl std::fmt::Display for Rejection {
             Rejection::Unauthenticated(error) => write!(f, "unauthenticated: {error}"),
             Rejection::Forbidden => f.write_str("forbidden"),
             Rejection::Custom => f.write_str("custom response"),
+            Rejection::Unavailable => f.write_str("unavailable"),
         }
     }
 }
@@ -314,6 +320,10 @@ fn without_body<B: Default>(response: Response<Bytes>) -> Response<B> {
 /// The default rejection, as bytes.
 fn rendered(request: &Parts, rejection: &Rejection, cx: &RenderContext<'_>) -> Response<Bytes> {
     let mut res = Response::new(Bytes::new());
+    if *rejection == Rejection::Unavailable {
+        unavailable(&mut res, cx.client(request));
+        return res;
+    }
     if cx.strict() {
         redirect(&mut res, cx.location(request));
         return res;
@@ -362,6 +372,27 @@ fn rendered(request: &Parts, rejection: &Rejection, cx: &RenderContext<'_>) -> R
         Client::Browser => redirect(&mut res, cx.location(request)),
     }
     res
+}
+
+/// 503 (gRPC: status 14), with `Retry-After: 1` and no store.
+fn unavailable(res: &mut Response<Bytes>, client: Client) {
+    let h = res.headers_mut();
+    h.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let (content_type, body): (_, &'static [u8]) = match client {
+        Client::Grpc => {
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+            h.insert("grpc-status", HeaderValue::from_static("14"));
+            h.insert("grpc-message", HeaderValue::from_static("unavailable"));
+            return;
+        }
+        Client::Api => ("application/json", br#"{"error":"unavailable"}"#),
+        Client::Browser => ("text/plain; charset=utf-8", b"Service Unavailable"),
+    };
+    *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    *res.body_mut() = Bytes::from_static(body);
+    res.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
 }
 
 fn redirect(res: &mut Response<Bytes>, location: HeaderValue) {

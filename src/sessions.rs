@@ -1,6 +1,7 @@
 //! [`Sessions`]: the keys and rules that turn request headers into a [`Token`], usable with or
 //! without the layer.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -348,6 +349,7 @@ impl Sessions {
                     return Ok(Found {
                         token,
                         source: Some(source),
+                        tag,
                         payload,
                     })
                 }
@@ -366,6 +368,7 @@ impl Sessions {
                 .map(|(token, payload)| Found {
                     token,
                     source: None,
+                    tag: ANY_SOURCE,
                     payload,
                 }),
             None => Err(SessionError::Missing),
@@ -718,6 +721,59 @@ impl Sessions {
         ))
     }
 
+    /// The cookie source a session was found in.
+    fn source(&self, tag: Tag) -> Option<&Source> {
+        self.inner.sources.get(usize::from(tag))
+    }
+
+    /// The (reassembled) value of the session cookie of source `tag`.
+    pub(crate) fn cookie_value<'h>(
+        &self,
+        tag: Tag,
+        headers: &'h HeaderMap,
+    ) -> Option<Cow<'h, str>> {
+        let source = self.source(tag)?;
+        cookies::read(headers, &source.name, self.inner.limits).ok()?
+    }
+
+    /// `claims` encoded for cookie source `tag` (its format, and for v5 its name as the salt),
+    /// with the expiry it was given.
+    pub(crate) fn encode_at(
+        &self,
+        tag: Tag,
+        claims: &Claims,
+    ) -> Result<(String, i64), EncodeError> {
+        let source = self.source(tag).ok_or_else(EncodeError::new)?;
+        let expires = self.expires();
+        Ok((self.encode_with(source, claims)?, expires))
+    }
+
+    /// A session token read from cookie source `tag` (through the cache).
+    pub(crate) fn decode_at<C: DeserializeOwned + Send + Sync + 'static>(
+        &self,
+        tag: Tag,
+        token: &str,
+    ) -> Result<Token<C>, SessionError> {
+        let source = self.source(tag).ok_or(SessionError::Missing)?;
+        self.cached(tag, token, || {
+            self.decode_with(&source.codec, token, TokenSource::Cookie)
+        })
+        .map(|(token, _)| token)
+    }
+
+    /// The cookie name of source `tag` and the `Set-Cookie` values that store `token` under it,
+    /// expiring at `expires`, chunked and cleaned against `request` as [`sign_in`](Self::sign_in).
+    pub(crate) fn cookies_at(
+        &self,
+        tag: Tag,
+        request: &HeaderMap,
+        token: &str,
+        expires: i64,
+    ) -> Option<(&str, Vec<HeaderValue>)> {
+        let source = self.source(tag)?;
+        Some((&source.name, self.chunk(request, source, token, expires)))
+    }
+
     /// The format the first configured cookie holds (`None` for a custom decoder).
     pub(crate) fn first_format(&self) -> Option<Format> {
         self.inner.sources[0].codec.format()
@@ -840,6 +896,8 @@ pub(crate) struct Found<'s, C> {
     pub(crate) token: Token<C>,
     /// The cookie source, or `None` for a Bearer token.
     pub(crate) source: Option<&'s Source>,
+    /// The index of `source` (the cache's tag), or `ANY_SOURCE` for a Bearer token.
+    pub(crate) tag: Tag,
     pub(crate) payload: Arc<[u8]>,
 }
 

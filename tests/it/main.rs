@@ -21,6 +21,7 @@ mod hardening;
 mod inspect;
 #[cfg(feature = "jose")]
 mod jose;
+mod jwt;
 mod matcher;
 mod nextauth_fixtures;
 #[cfg(feature = "axum")]
