@@ -13,5 +13,6 @@ mod interop_csrf;
 #[cfg(feature = "jose")]
 mod jose;
 mod live;
+mod refresh;
 mod session_client;
 mod topology;

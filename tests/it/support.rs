@@ -609,12 +609,22 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Reply {
+    http_at(server.authority(), method, path, headers, body)
+}
+
+/// [`http`] to `authority` (`127.0.0.1:<port>`), from any thread.
+pub fn http_at(
+    authority: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
     use std::io::{Read, Write};
 
-    let mut stream = std::net::TcpStream::connect(server.authority()).unwrap();
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
     let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        server.authority(),
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (name, value) in headers {
