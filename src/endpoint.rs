@@ -6,14 +6,14 @@ use std::future::{ready, Ready};
 use std::task::{Context, Poll};
 
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, EXPIRES, PRAGMA, SET_COOKIE};
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{Extensions, HeaderValue, Method, Request, Response, StatusCode};
 use tower_service::Service;
 
 use serde::Serialize;
 
 use crate::error::SessionError;
 use crate::sessions::Sessions;
-use crate::token::{Claims, Format, Token};
+use crate::token::{Checked, Claims, Format, Token, TokenSource};
 
 /// A tower service that answers like next-auth's session route, so the Next.js client's
 /// `useSession()` can be pointed at a Rust backend.
@@ -30,6 +30,14 @@ use crate::token::{Claims, Format, Token};
 ///
 /// It reads cookies only, like upstream's session route (no `Authorization` fallback), and it
 /// does not set next-auth's CSRF or callback-url cookies.
+///
+/// Behind an [`AuthLayer`](crate::AuthLayer) with a [`jwt`](crate::AuthLayer::jwt) callback, it
+/// answers what the layer decided, as next-auth's session route runs the `jwt` callback before
+/// the `session` callback: the token the callback returned (its cookie is the one re-issued), or
+/// no session when the callback signed the user out (the layer clears the cookies). This needs a
+/// path the layer covers and the default claims type: the layer skips its own auth path
+/// (`/api/auth` by default), so serve the endpoint elsewhere and point the client's
+/// `SessionProvider` `basePath` there.
 ///
 /// ```
 /// use http::{header, Request};
@@ -174,10 +182,23 @@ impl<F> SessionEndpoint<F>
 where
     F: Fn(serde_json::Value, &Token) -> serde_json::Value,
 {
-    fn respond(&self, headers: &http::HeaderMap) -> Response<String> {
+    fn respond(&self, headers: &http::HeaderMap, extensions: &Extensions) -> Response<String> {
         let sessions = &self.sessions;
-        let (body, cookies) = match sessions.read_cookie::<Claims>(headers) {
-            Ok(found) => {
+        // Behind an `AuthLayer`, the session is what the layer decided (after its `jwt`
+        // callback): the token it passed on, or none when it let the request through without
+        // one (a callback that signed the user out; the layer clears the cookies).
+        let passed = extensions
+            .get::<Token<Claims>>()
+            .filter(|t| t.source() == TokenSource::Cookie);
+        let read = match (sessions.read_cookie::<Claims>(headers), passed) {
+            (Ok(_), None) if extensions.get::<Checked>().is_some() => Err(SessionError::Missing),
+            (read, _) => read,
+        };
+        let (body, cookies) = match read {
+            Ok(mut found) => {
+                if let Some(token) = passed {
+                    found.token = token.clone();
+                }
                 let claims = found.token.claims();
                 let body = SessionBody {
                     user: User {
@@ -194,10 +215,12 @@ where
                         .and_then(|session| serde_json::to_string(&session)),
                 }
                 .expect("JSON values serialize");
-                let cookies = sessions
-                    .reissue(headers, &found)
-                    .map(|(_, cookies)| cookies)
-                    .unwrap_or_default();
+                let cookies = match passed {
+                    Some(token) => sessions.reissue_claims(headers, &found, token.claims()),
+                    None => sessions.reissue(headers, &found),
+                }
+                .map(|(_, cookies)| cookies)
+                .unwrap_or_default();
                 (body, cookies)
             }
             Err(error) => {
@@ -249,7 +272,7 @@ where
                 .insert(http::header::ALLOW, HeaderValue::from_static("GET"));
             return ready(Ok(res));
         }
-        ready(Ok(self.respond(req.headers())))
+        ready(Ok(self.respond(req.headers(), req.extensions())))
     }
 }
 

@@ -712,9 +712,20 @@ impl Sessions {
         request: &HeaderMap,
         found: &Found<'s, C>,
     ) -> Option<(&'s str, Vec<HeaderValue>)> {
-        let source = found.source?;
         let claims: Claims = serde_json::from_slice(&found.payload).ok()?;
-        let token = self.encode_with(source, &claims).ok()?;
+        self.reissue_claims(request, found, &claims)
+    }
+
+    /// As [`reissue`](Self::reissue), for `claims` in place of the session's own (what a `jwt`
+    /// callback returned).
+    pub(crate) fn reissue_claims<'s, C>(
+        &'s self,
+        request: &HeaderMap,
+        found: &Found<'s, C>,
+        claims: &Claims,
+    ) -> Option<(&'s str, Vec<HeaderValue>)> {
+        let source = found.source?;
+        let token = self.encode_with(source, claims).ok()?;
         Some((
             &source.name,
             self.chunk(request, source, &token, self.expires()),

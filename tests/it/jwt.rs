@@ -564,3 +564,67 @@ fn the_callback_sees_the_request_head_and_the_decoded_claims() {
     assert_eq!(claims["name"], "Ada");
     assert_eq!(claims["iat"], NOW);
 }
+
+#[tokio::test]
+async fn the_session_endpoint_behind_the_layer_answers_what_the_callback_decided() {
+    use tower_nextauth::SessionEndpoint;
+
+    let layer = support::builder(Format::V5)
+        .build()
+        .unwrap()
+        .authorized(|_req: &http::request::Parts, _token: Option<&Token>| true)
+        .jwt(|_req, token| {
+            let mut claims = token.into_claims();
+            async move {
+                if claims.get("revoked").is_some() {
+                    return Ok::<_, Infallible>(Jwt::SignOut);
+                }
+                claims.insert("accessToken".into(), "fresh".into());
+                Ok(Jwt::Update(claims))
+            }
+        });
+    let endpoint = SessionEndpoint::new(layer.sessions().clone()).session(|mut session, token| {
+        session["accessToken"] = token["accessToken"].clone();
+        session
+    });
+    // At a path the layer covers: it skips its own auth path, /api/auth.
+    let svc = layer.layer(endpoint);
+    let app = support::layer(Format::V5);
+    let cookie = support::session_cookie(&app, json!({"name": "Ada", "accessToken": "stale"}));
+    let res = svc
+        .clone()
+        .oneshot(request("/rs/session", &cookie))
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_str(res.body()).unwrap();
+    assert_eq!(body["accessToken"], "fresh");
+    assert_eq!(body["user"]["name"], "Ada");
+    // One session cookie, holding the callback's claims.
+    let set: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(set.len(), 1, "{set:?}");
+    let token: Token = app
+        .sessions()
+        .read(&support::cookie_headers(&cookie_header(&set)))
+        .unwrap();
+    assert_eq!(token["accessToken"], "fresh");
+
+    // Signed out by the callback: no session, and the cookie is cleared.
+    let revoked = support::session_cookie(&app, json!({"name": "Ada", "revoked": true}));
+    let res = svc.oneshot(request("/rs/session", &revoked)).await.unwrap();
+    assert_eq!(res.body(), "null");
+    let set: Vec<&str> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(
+        set,
+        ["authjs.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"]
+    );
+}
