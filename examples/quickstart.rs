@@ -177,7 +177,6 @@ fn app(sessions: Sessions) -> Router {
         .route("/dashboard", get(dashboard))
         .route("/admin", get(admin))
         .route("/api/me", get(me))
-        .layer(Extension(sessions))
 }
 
 // ---- Pages ----
@@ -350,7 +349,7 @@ fn viewer_token(sessions: &Sessions, headers: &HeaderMap) -> Option<Token> {
     sessions.read::<Claims>(headers).ok()
 }
 
-async fn home(Extension(sessions): Extension<Sessions>, headers: HeaderMap) -> Response {
+async fn home(sessions: Sessions, headers: HeaderMap) -> Response {
     let token = viewer_token(&sessions, &headers);
     let csrf = token.as_ref().map(|_| sessions.csrf().issue(&headers));
     let viewer = match (&token, &csrf) {
@@ -407,7 +406,7 @@ struct SignInQuery {
 }
 
 async fn sign_in_form(
-    Extension(sessions): Extension<Sessions>,
+    sessions: Sessions,
     headers: HeaderMap,
     query: axum::extract::Query<SignInQuery>,
 ) -> Response {
@@ -482,7 +481,7 @@ fn same_origin(callback: &str) -> &str {
 }
 
 async fn sign_in(
-    Extension(sessions): Extension<Sessions>,
+    sessions: Sessions,
     uri: Uri,
     headers: HeaderMap,
     form: Result<Form<SignIn>, FormRejection>,
@@ -524,7 +523,7 @@ async fn sign_in(
 }
 
 async fn sign_out(
-    Extension(sessions): Extension<Sessions>,
+    sessions: Sessions,
     uri: Uri,
     headers: HeaderMap,
     form: Result<Form<SignOut>, FormRejection>,
@@ -548,7 +547,7 @@ async fn sign_out(
 
 async fn dashboard(
     Extension(token): Extension<Token>,
-    Extension(sessions): Extension<Sessions>,
+    sessions: Sessions,
     headers: HeaderMap,
 ) -> Response {
     let name = token["name"].as_str().unwrap_or("there");
@@ -579,7 +578,7 @@ async fn dashboard(
 
 async fn admin(
     Extension(token): Extension<Token>,
-    Extension(sessions): Extension<Sessions>,
+    sessions: Sessions,
     headers: HeaderMap,
 ) -> Response {
     let name = token["name"].as_str().unwrap_or("admin");
@@ -686,7 +685,7 @@ tick();setInterval(tick,1000);
 var at=document.getElementById("expires-at");if(at)at.textContent=new Date(exp*1000).toLocaleString();
 })();"#;
 
-async fn session_page(Extension(sessions): Extension<Sessions>, headers: HeaderMap) -> Response {
+async fn session_page(sessions: Sessions, headers: HeaderMap) -> Response {
     let read = sessions.read::<Claims>(&headers);
     let session_names: Vec<&str> = sessions.cookie_names().collect();
     let csrf_name = sessions.csrf().cookie_name();

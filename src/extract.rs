@@ -8,6 +8,7 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::StatusCode;
 
+use crate::sessions::Sessions;
 use crate::token::{Checked, Token};
 
 /// The URI before an enclosing `Router::nest` (or `nest_service`) stripped its prefix: axum's
@@ -18,7 +19,7 @@ pub(crate) fn original_uri(extensions: &http::Extensions) -> Option<&http::Uri> 
         .map(|original| &original.0)
 }
 
-/// Why `Token<C>` could not be extracted.
+/// Why `Token<C>` (or [`Sessions`]) could not be extracted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TokenRejection {
@@ -105,5 +106,40 @@ where
             None if parts.extensions.get::<Checked>().is_some() => Ok(None),
             None => Err(TokenRejection::MissingLayer),
         }
+    }
+}
+
+/// The layer's [`Sessions`], for handlers that write sessions (sign-in, sign-out). The layer puts
+/// it into every request it sees, including the paths its matcher or skip list lets through, so
+/// no `Extension` layer is needed. Without the layer: 500, naming `AuthLayer`.
+///
+/// ```
+/// use axum::{http::{header::SET_COOKIE, HeaderMap}, response::IntoResponse, routing::post, Router};
+/// use tower_nextauth::{Builder, Sessions};
+///
+/// async fn sign_out(sessions: Sessions, headers: HeaderMap) -> impl IntoResponse {
+///     let mut res = "signed out".into_response();
+///     for cookie in sessions.sign_out(&headers) {
+///         res.headers_mut().append(SET_COOKIE, cookie);
+///     }
+///     res
+/// }
+///
+/// let auth = Builder::new().secret("a-development-secret-of-32-bytes!").build().unwrap();
+/// let app: Router = Router::new().route("/api/auth/signout", post(sign_out)).layer(auth);
+/// # let _ = app;
+/// ```
+impl<S> FromRequestParts<S> for Sessions
+where
+    S: Send + Sync,
+{
+    type Rejection = TokenRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Sessions>()
+            .cloned()
+            .ok_or(TokenRejection::MissingLayer)
     }
 }

@@ -95,8 +95,12 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let shared = &*self.shared;
+        // Every request the layer sees, skipped or not, can reach the session writer (the
+        // `Sessions` extractor, or `Extension<Sessions>`): a clone of an `Arc`, in a slot that
+        // costs what `http::Extensions` costs.
+        req.extensions_mut().insert(shared.sessions().clone());
         if shared.passes(&req) {
             return ResponseFuture::future(self.inner.call(req));
         }
@@ -128,7 +132,8 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        req.extensions_mut().insert(self.shared.sessions().clone());
         if self.shared.passes(&req) {
             return AsyncResponseFuture::calling(self.inner.call(req));
         }

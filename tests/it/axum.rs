@@ -89,6 +89,21 @@ async fn missing_layer_rejection_names_auth_layer() {
 }
 
 #[tokio::test]
+async fn the_sessions_extractor_without_the_layer_names_auth_layer() {
+    async fn writes(_sessions: tower_nextauth::Sessions) -> &'static str {
+        "unreachable"
+    }
+    let app: Router = Router::new().route("/w", get(writes));
+    let res = app
+        .oneshot(Request::get("/w").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("AuthLayer"));
+}
+
+#[tokio::test]
 async fn layer_rejections_use_axum_bodies() {
     let (app, _) = app();
     let req = Request::get("/me")
@@ -102,18 +117,14 @@ async fn layer_rejections_use_axum_bodies() {
 }
 
 #[tokio::test]
-async fn the_readme_sign_out_handler_reaches_sessions_through_extension() {
+async fn the_readme_sign_out_handler_reaches_sessions_with_no_wiring() {
     use axum::http::header::{COOKIE, SET_COOKIE};
     use axum::http::HeaderMap;
     use axum::response::IntoResponse;
     use axum::routing::post;
-    use axum::Extension;
     use tower_nextauth::Sessions;
 
-    async fn sign_out(
-        Extension(sessions): Extension<Sessions>,
-        headers: HeaderMap,
-    ) -> impl IntoResponse {
+    async fn sign_out(sessions: Sessions, headers: HeaderMap) -> impl IntoResponse {
         let mut res = "signed out".into_response();
         for cookie in sessions.sign_out(&headers) {
             res.headers_mut().append(SET_COOKIE, cookie);
@@ -121,11 +132,10 @@ async fn the_readme_sign_out_handler_reaches_sessions_through_extension() {
         res
     }
 
-    // Wired as the README shows: the Extension next to the layer; the route is on the skip list.
+    // Wired as the README shows: the layer alone; the route is on the skip list.
     let auth = layer(Format::V5);
     let app = Router::new()
         .route("/api/auth/signout", post(sign_out))
-        .layer(Extension(auth.sessions().clone()))
         .layer(auth);
     let req = Request::post("/api/auth/signout")
         .header(COOKIE, "authjs.session-token=x")
