@@ -71,8 +71,11 @@ where
                         as Pin<Box<dyn Future<Output = Result<V, E>> + Send>>)
                         .shared();
                     if slots.len() >= self.capacity && !slots.contains_key(key) {
+                        // A run whose callers all went away before it finished stays
+                        // `Running` until its key is asked for again; once it has finished
+                        // (`peek`), its slot goes too.
                         slots.retain(|_, slot| match slot {
-                            Slot::Running(_) => true,
+                            Slot::Running(run) => run.peek().is_none(),
                             Slot::Done { until, .. } => *until > now,
                         });
                     }

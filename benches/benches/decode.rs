@@ -30,11 +30,13 @@ struct Session {
     sub: String,
 }
 
+/// Sessions without the cache of verified sessions: every read decrypts (the `decode` figures).
 fn sessions(format: Format) -> Sessions {
     Builder::new()
         .secret(SECRET)
         .format(format)
         .clock(|| NOW)
+        .session_cache(0, 0)
         .build()
         .unwrap()
         .sessions()
@@ -144,6 +146,15 @@ fn layer(c: &mut Criterion) {
         .build()
         .unwrap()
         .claims::<Session>();
+    // The same layer without the cache: every request decrypts.
+    let uncached = Builder::new()
+        .secret(SECRET)
+        .format(Format::V5)
+        .clock(|| NOW)
+        .session_cache(0, 0)
+        .build()
+        .unwrap()
+        .claims::<Session>();
     let jwe = auth.sessions().encode(&claims()).unwrap();
     let cookie = HeaderValue::from_str(&format!("theme=dark; authjs.session-token={jwe}")).unwrap();
     let inner = service_fn(|req: Request<()>| async move {
@@ -156,6 +167,7 @@ fn layer(c: &mut Criterion) {
         Ok::<_, Infallible>(Response::new(bytes::Bytes::from_static(body.as_bytes())))
     });
     let mut svc = auth.layer(inner);
+    let mut svc_uncached = uncached.layer(inner);
     let mut bare = inner;
     let request = |cookie: Option<&HeaderValue>| {
         let mut req = Request::get("/dashboard").body(()).unwrap();
@@ -164,7 +176,7 @@ fn layer(c: &mut Criterion) {
         }
         req
     };
-    let sessions = auth.sessions().clone();
+    let sessions = uncached.sessions().clone();
     let headers = cookie_headers(&format!("authjs.session-token={jwe}"));
 
     let mut g = c.benchmark_group("layer");
@@ -179,6 +191,10 @@ fn layer(c: &mut Criterion) {
             now(bare.call(black_box(request(Some(&cookie))))).unwrap()
         })
     });
+    g.bench_function("through_auth_layer_uncached", |b| {
+        b.iter(|| now(svc_uncached.call(black_box(request(Some(&cookie))))).unwrap())
+    });
+    // The session is in the cache of verified sessions (the steady state of a signed-in user).
     g.bench_function("through_auth_layer", |b| {
         b.iter(|| now(svc.call(black_box(request(Some(&cookie))))).unwrap())
     });
@@ -191,6 +207,58 @@ fn layer(c: &mut Criterion) {
     let garbage = HeaderValue::from_static("authjs.session-token=garbage.garbage");
     g.bench_function("garbage_cookie", |b| {
         b.iter(|| now(svc.call(black_box(request(Some(&garbage))))).unwrap())
+    });
+    g.finish();
+}
+
+/// The cache of verified sessions: a hit, a miss (a token it has not seen, then kept), and a
+/// hit whose claims have expired since (refused without decrypting).
+/// `cargo bench -p tower-nextauth-benches --bench decode -- cache/`
+fn cache(c: &mut Criterion) {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+
+    let now = Arc::new(AtomicI64::new(NOW));
+    let clock = now.clone();
+    let cached = Builder::new()
+        .secret(SECRET)
+        .format(Format::V5)
+        .clock(move || clock.load(Ordering::Relaxed))
+        .session_cache(1024, 8 << 20)
+        .build()
+        .unwrap()
+        .sessions()
+        .clone();
+    let one = cookie_headers(&format!(
+        "authjs.session-token={}",
+        cached.encode(&claims()).unwrap()
+    ));
+    // More distinct tokens than the cache holds, read in turn: every read is a miss.
+    let pool: Vec<HeaderMap> = (0..8192)
+        .map(|i| {
+            let mut c = claims();
+            c["sub"] = i.to_string().into();
+            cookie_headers(&format!(
+                "authjs.session-token={}",
+                cached.encode(&c).unwrap()
+            ))
+        })
+        .collect();
+    let mut g = c.benchmark_group("cache");
+    g.bench_function("v5_hit_typed", |b| {
+        b.iter(|| cached.read::<Session>(black_box(&one)).unwrap())
+    });
+    let mut next = 0;
+    g.bench_function("v5_miss_typed", |b| {
+        b.iter(|| {
+            next = (next + 1) % pool.len();
+            cached.read::<Session>(black_box(&pool[next])).unwrap()
+        })
+    });
+    cached.read::<Session>(&one).unwrap();
+    now.store(NOW + 31 * 24 * 3600, Ordering::Relaxed);
+    g.bench_function("v5_hit_expired", |b| {
+        b.iter(|| cached.read::<Session>(black_box(&one)).unwrap_err())
     });
     g.finish();
 }
@@ -331,5 +399,5 @@ fn scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode, layer, matcher, scaling);
+criterion_group!(benches, decode, cache, layer, matcher, scaling);
 criterion_main!(benches);

@@ -52,7 +52,7 @@ fn a_hit_checks_exp_and_nbf_against_the_clock_again() {
             layer.sessions().read::<Claims>(&headers).unwrap_err(),
             SessionError::Expired
         );
-        // And stays refused: the expired entry is not served again.
+        // And stays refused.
         now.store(exp + 16, Ordering::SeqCst);
         assert_eq!(
             layer.sessions().read::<Claims>(&headers).unwrap_err(),
