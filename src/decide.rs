@@ -13,11 +13,15 @@ use serde::de::DeserializeOwned;
 use crate::authorize::Decision;
 use crate::cache::Tag;
 use crate::callback::{BoxFuture, Failure, Jwt, Outcome, Stage};
+#[cfg(feature = "postgres")]
+use crate::database::{Database, DatabaseError, DbSession};
 use crate::error::SessionError;
 use crate::policy::Policy;
 use crate::render::{Rejection, Render, RenderContext};
 use crate::sessions::Sessions;
 use crate::token::{Checked, Claims, Token};
+#[cfg(feature = "postgres")]
+use crate::token::{Times, TokenSource};
 
 /// What every service of one layer shares, behind one `Arc`: the session reader, the route
 /// policy and the `authorized` predicate.
@@ -29,6 +33,10 @@ pub(crate) struct Shared<A> {
     authorize: Arc<A>,
     /// The `jwt` callback, if one is set.
     jwt: Option<Stage>,
+    /// Database sessions (next-auth's `database` strategy), if set: the session cookie holds a
+    /// session token to look up, not a JWT.
+    #[cfg(feature = "postgres")]
+    database: Option<Database>,
 }
 
 impl<A> Shared<A> {
@@ -38,6 +46,8 @@ impl<A> Shared<A> {
             policy,
             authorize: Arc::new(authorize),
             jwt: None,
+            #[cfg(feature = "postgres")]
+            database: None,
         }
     }
 
@@ -52,6 +62,8 @@ impl<A> Shared<A> {
             policy: self.policy.clone(),
             authorize,
             jwt: self.jwt.clone(),
+            #[cfg(feature = "postgres")]
+            database: self.database.clone(),
         }
     }
 
@@ -63,6 +75,20 @@ impl<A> Shared<A> {
     ) -> Shared<A2> {
         Shared {
             jwt: Some(jwt),
+            ..self.with_arc(wrap(self.authorize.clone()))
+        }
+    }
+
+    /// The same configuration with the predicate wrapped by `wrap`, reading database sessions
+    /// from `database`.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn with_database<A2>(
+        &self,
+        wrap: impl FnOnce(Arc<A>) -> Arc<A2>,
+        database: Database,
+    ) -> Shared<A2> {
+        Shared {
+            database: Some(database),
             ..self.with_arc(wrap(self.authorize.clone()))
         }
     }
@@ -89,6 +115,16 @@ impl<A> Shared<A> {
         &self,
         parts: &Parts,
     ) -> Prepared<C> {
+        // Database sessions are looked up in `stage`; a request that gets here has no session
+        // cookie (a JWT or a Bearer token is no database session).
+        #[cfg(feature = "postgres")]
+        if self.database.is_some() {
+            return Prepared {
+                token: None,
+                error: Some(SessionError::Missing),
+                refresh: None,
+            };
+        }
         match self.sessions.read_found::<C>(&parts.headers) {
             Ok(found) => {
                 let refresh = self.policy.update_age().and_then(|age| {
@@ -123,6 +159,15 @@ impl<A> Shared<A> {
     /// [`prepare_staged`](Self::prepare_staged). `None` otherwise: [`prepare`](Self::prepare)
     /// reads the request as it is.
     pub(crate) fn stage(&self, parts: &Parts) -> Option<BoxFuture<Staged>> {
+        #[cfg(feature = "postgres")]
+        if let Some(database) = &self.database {
+            let (tag, token) = self.sessions.raw_session_cookie(&parts.headers)?;
+            let (database, token) = (database.clone(), token.into_owned());
+            return Some(Box::pin(async move {
+                let outcome = database.session(&token).await;
+                Staged::Database { tag, outcome }
+            }));
+        }
         let jwt = self.jwt.as_ref()?;
         let found = self.sessions.read_cookie::<Claims>(&parts.headers).ok()?;
         let tag = found.tag;
@@ -147,7 +192,7 @@ impl<A> Shared<A> {
             }
         });
         Some(Box::pin(async move {
-            Staged {
+            Staged::Jwt {
                 tag,
                 outcome: run.await,
             }
@@ -165,18 +210,23 @@ impl<A> Shared<A> {
             error: Some(error),
             refresh,
         };
-        match staged.outcome {
+        let (tag, outcome) = match staged {
+            Staged::Jwt { tag, outcome } => (tag, outcome),
+            #[cfg(feature = "postgres")]
+            Staged::Database { tag, outcome } => return self.prepare_database(parts, tag, outcome),
+        };
+        match outcome {
             Ok(Outcome::Keep) => self.prepare(parts),
             Ok(Outcome::Update { token, expires }) => {
                 let refresh = self
                     .sessions
-                    .cookies_at(staged.tag, &parts.headers, &token, expires)
+                    .cookies_at(tag, &parts.headers, &token, expires)
                     .map(|(name, cookies)| Refresh {
                         name: name.to_owned(),
                         cookies,
                         on_rejection: true,
                     });
-                match self.sessions.decode_at::<C>(staged.tag, &token) {
+                match self.sessions.decode_at::<C>(tag, &token) {
                     Ok(token) => Prepared {
                         token: Some(token),
                         error: None,
@@ -201,6 +251,63 @@ impl<A> Shared<A> {
                 tracing::warn!(reason = %_reason, "tower-nextauth: the jwt callback failed");
                 none(SessionError::Unavailable, None)
             }
+        }
+    }
+
+    /// A database session's lookup, as next-auth's session route treats it: a session (its
+    /// cookie re-issued when the lookup extended it), none (its cookies cleared), or a database
+    /// that did not answer (no session, 503 where one is needed; cookies kept).
+    #[cfg(feature = "postgres")]
+    fn prepare_database<C: DeserializeOwned + Send + Sync + 'static>(
+        &self,
+        parts: &Parts,
+        tag: Tag,
+        outcome: Result<Option<DbSession>, DatabaseError>,
+    ) -> Prepared<C> {
+        let none = |error, refresh| Prepared {
+            token: None,
+            error: Some(error),
+            refresh,
+        };
+        let session = match outcome {
+            Ok(Some(session)) => session,
+            Ok(None) => {
+                let refresh = Refresh {
+                    name: String::new(),
+                    cookies: self.sessions.sign_out(&parts.headers),
+                    on_rejection: true,
+                };
+                return none(SessionError::Missing, Some(refresh));
+            }
+            // The store logs the outage (once).
+            Err(_) => return none(SessionError::Unavailable, None),
+        };
+        let exp = session.extended().unwrap_or(session.expires());
+        let claims = match serde_json::from_value::<C>(session.claims()) {
+            Ok(claims) => claims,
+            Err(_) => return none(SessionError::Malformed, None),
+        };
+        let times = Times {
+            exp: Some(exp as f64),
+            nbf: None,
+            iat: None,
+        };
+        let token = Token::new(Arc::new(claims), times, None, TokenSource::Cookie);
+        let refresh = session.extended().and_then(|expires| {
+            let (_, value) = self.sessions.raw_session_cookie(&parts.headers)?;
+            let (name, cookies) = self
+                .sessions
+                .cookies_at(tag, &parts.headers, &value, expires)?;
+            Some(Refresh {
+                name: name.to_owned(),
+                cookies,
+                on_rejection: false,
+            })
+        });
+        Prepared {
+            token: Some(token),
+            error: None,
+            refresh,
         }
     }
 
@@ -292,11 +399,19 @@ fn rejected<B>(
     res
 }
 
-/// A `jwt` callback's run for one request's session: the cookie source it was read from, and the
-/// run's result.
-pub(crate) struct Staged {
-    tag: Tag,
-    outcome: Result<Outcome, Failure>,
+/// The async stage's result for one request's session: the cookie source it was read from, and
+/// the `jwt` callback run's result or the database lookup's.
+pub(crate) enum Staged {
+    Jwt {
+        tag: Tag,
+        outcome: Result<Outcome, Failure>,
+    },
+    /// A database session's lookup.
+    #[cfg(feature = "postgres")]
+    Database {
+        tag: Tag,
+        outcome: Result<Option<DbSession>, DatabaseError>,
+    },
 }
 
 /// A request's session, read before `authorized` runs.

@@ -11,6 +11,8 @@ use tower_layer::Layer;
 
 use crate::authorize::{AsyncAuthorize, Authorize, Decision, HasToken, SyncAuthorize};
 use crate::callback::{CallbackError, Jwt, JwtCallback, Stage, DEFAULT_WINDOW};
+#[cfg(feature = "postgres")]
+use crate::database::Database;
 use crate::decide::Shared;
 use crate::policy::Policy;
 use crate::render::DefaultRender;
@@ -262,6 +264,42 @@ impl<C, A, R> AuthLayer<C, A, R> {
         }
     }
 
+    /// Reads database sessions (next-auth's `database` strategy) from `database`: the session
+    /// cookie holds a session token, looked up in the tables the Auth.js PostgreSQL adapter
+    /// keeps; see [`Database`](crate::database::Database). The claims are
+    /// `{"user":{"id","name","email","image"},"expires":…}`, deserialized into `C`. The layer
+    /// becomes asynchronous, with the same `authorized` predicate; JWT session cookies and
+    /// Bearer tokens are no session then.
+    ///
+    /// - An unknown or expired session is no session, and its cookies are cleared (an expired
+    ///   row is deleted), as next-auth's session route does.
+    /// - A session due for its sliding extension is extended (one `UPDATE`) and its cookie set
+    ///   again with the new expiry.
+    /// - A database that does not answer is no session and a 503 where one is needed, never a
+    ///   pass: the layer fails closed, and recovers by itself when the database is back.
+    ///
+    /// ```no_run
+    /// use tower_nextauth::{database::Database, Builder};
+    ///
+    /// # tokio_test::block_on(async {
+    /// let db = Database::builder(std::env::var("DATABASE_URL").unwrap()).build().unwrap();
+    /// let layer = Builder::from_env().build().unwrap().database(db);
+    /// # let _ = layer;
+    /// # });
+    /// ```
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    pub fn database(self, database: Database) -> AsyncAuthLayer<C, SyncAuthorize<A>, R> {
+        AsyncAuthLayer {
+            shared: Arc::new(
+                self.shared
+                    .with_database(|a| Arc::new(SyncAuthorize(a)), database),
+            ),
+            render: self.render,
+            _claims: PhantomData,
+        }
+    }
+
     /// Sets an [`AsyncAuthorize`] implementation as the `authorized` callback.
     pub fn authorize_async_with<A2: AsyncAuthorize<C>>(
         self,
@@ -284,6 +322,17 @@ impl<C, A, R> AsyncAuthLayer<C, A, R> {
         E: Into<CallbackError>,
     {
         self.jwt_with(callback)
+    }
+
+    /// Reads database sessions; see [`AuthLayer::database`].
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    pub fn database(self, database: Database) -> Self {
+        AsyncAuthLayer {
+            shared: Arc::new(self.shared.with_database(|a| a, database)),
+            render: self.render,
+            _claims: PhantomData,
+        }
     }
 
     /// Sets a [`JwtCallback`] implementation as the `jwt` callback; see [`AuthLayer::jwt`].

@@ -48,6 +48,8 @@
 //! - `jose`: `jose::JwtDecoder`, verifying HS256/384/512, RS256, ES256 and EdDSA JWTs from a
 //!   secret, a PEM key or a JWK set, built on josekit (links the system OpenSSL;
 //!   `jose-vendored` builds it from source).
+//! - `postgres`: `database::Database`, reading and ending the sessions `@auth/pg-adapter` keeps in
+//!   PostgreSQL (next-auth's `database` strategy), on tokio-postgres with a deadpool pool.
 //!
 //! # Security notes
 //! - The session formats use RustCrypto primitives. Keys are derived once when the layer is
@@ -86,6 +88,9 @@ mod service;
 mod sessions;
 mod token;
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod database;
 #[cfg(feature = "axum")]
 mod extract;
 #[cfg(feature = "jose")]

@@ -732,6 +732,19 @@ impl Sessions {
         self.inner.sources.get(usize::from(tag))
     }
 
+    /// The first session cookie the request carries, under the names this reader reads, with
+    /// its source: its raw value (a database session's token).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn raw_session_cookie<'h>(
+        &self,
+        headers: &'h HeaderMap,
+    ) -> Option<(Tag, Cow<'h, str>)> {
+        (0..).zip(&self.inner.sources).find_map(|(tag, source)| {
+            let value = cookies::read(headers, &source.name, self.inner.limits).ok()??;
+            Some((tag, value))
+        })
+    }
+
     /// The (reassembled) value of the session cookie of source `tag`.
     pub(crate) fn cookie_value<'h>(
         &self,

@@ -44,16 +44,13 @@ fn set_cookies(res: &Response<String>) -> Vec<String> {
         .collect()
 }
 
+/// The future of [`refreshing`]'s callback.
+type Refreshed = Pin<Box<dyn Future<Output = Result<Jwt, Infallible>> + Send>>;
+
 /// A callback that swaps `accessToken` for `fresh-N` (N counts runs).
 fn refreshing(
     runs: &Arc<AtomicUsize>,
-) -> impl Fn(
-    &http::request::Parts,
-    Token,
-) -> Pin<Box<dyn Future<Output = Result<Jwt, Infallible>> + Send>>
-       + Send
-       + Sync
-       + 'static {
+) -> impl Fn(&http::request::Parts, Token) -> Refreshed + Send + Sync + 'static {
     let runs = runs.clone();
     move |_req, token| {
         let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
@@ -462,7 +459,9 @@ async fn bearer_sessions_and_requests_without_a_session_do_not_run_the_callback(
     assert_eq!(runs.load(Ordering::SeqCst), 0);
 }
 
-/// A future polled by hand, with a waker that does nothing.
+/// A future polled by hand, with a waker that does nothing (tests build with the current
+/// toolchain, not the library's minimum).
+#[allow(clippy::incompatible_msrv)]
 fn poll<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
     Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
 }
