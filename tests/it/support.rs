@@ -468,15 +468,25 @@ pub mod jwts {
 
 // ---- Examples, as processes ----
 
+/// The features examples are built with by [`build_example`].
+pub const EXAMPLE_FEATURES: &str = "axum,tracing";
+
 /// Builds `examples/<name>.rs` (with the features the examples need) and returns the binary.
 /// Each example is built once per test process, whatever the features of the test build.
 pub fn build_example(name: &str) -> PathBuf {
+    build_example_with(name, EXAMPLE_FEATURES)
+}
+
+/// [`build_example`] with `features` (`axum,tracing,postgres` for the quickstart's database
+/// sessions): a separate cargo invocation, so the test's own features do not matter.
+pub fn build_example_with(name: &str, features: &str) -> PathBuf {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
 
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let key = format!("{name} --features {features}");
     let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
-    if let Some(bin) = built.get(name) {
+    if let Some(bin) = built.get(&key) {
         return bin.clone();
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -487,7 +497,7 @@ pub fn build_example(name: &str) -> PathBuf {
             "--example",
             name,
             "--features",
-            "axum,tracing",
+            features,
         ])
         .arg("--message-format=json-render-diagnostics")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -502,18 +512,26 @@ pub fn build_example(name: &str) -> PathBuf {
         .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == name)
         .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
         .unwrap_or_else(|| panic!("cargo built no executable for the example {name}"));
-    built.insert(name.to_owned(), bin.clone());
+    built.insert(key, bin.clone());
     bin
 }
 
-/// A command for the example `name` (built first), without next-auth's variables from the
-/// environment, so that only what the test passes configures it.
+/// A command for the example `name` (built first), without next-auth's variables (nor the
+/// quickstart's `DATABASE_URL` and `ADMIN_EMAILS`) from the environment, so that only what the
+/// test passes configures it.
 pub fn example(name: &str) -> Command {
-    let mut cmd = Command::new(build_example(name));
+    example_with(name, EXAMPLE_FEATURES)
+}
+
+/// [`example`], built with `features`.
+pub fn example_with(name: &str, features: &str) -> Command {
+    let mut cmd = Command::new(build_example_with(name, features));
     cmd.env_remove("NEXTAUTH_SECRET")
         .env_remove("AUTH_SECRET")
         .env_remove("NEXTAUTH_URL")
-        .env_remove("AUTH_URL");
+        .env_remove("AUTH_URL")
+        .env_remove("DATABASE_URL")
+        .env_remove("ADMIN_EMAILS");
     cmd
 }
 
@@ -522,6 +540,8 @@ pub struct Server {
     child: Child,
     /// What the quickstart printed: `http://127.0.0.1:<port>`.
     pub url: String,
+    /// The first line it printed, which holds the URL.
+    pub banner: String,
 }
 
 impl Server {
@@ -547,7 +567,12 @@ pub fn quickstart(args: &[&str]) -> Server {
 /// Starts the example `name` with `args` and `env` on a free port (`PORT=0`); it prints its URL,
 /// `http://127.0.0.1:<port>`, on its first line.
 pub fn serve(name: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
-    let mut child = example(name)
+    serve_with(name, EXAMPLE_FEATURES, args, env)
+}
+
+/// [`serve`], the example built with `features`.
+pub fn serve_with(name: &str, features: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+    let mut child = example_with(name, features)
         .args(args)
         .envs(env.iter().copied())
         .env("PORT", "0")
@@ -563,6 +588,7 @@ pub fn serve(name: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut server = Server {
         child,
         url: String::new(),
+        banner: first.trim_end().to_owned(),
     };
     server.url = first
         .split_whitespace()

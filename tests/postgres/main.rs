@@ -15,4 +15,5 @@ mod support;
 mod adapter;
 mod layer;
 mod outage;
+mod quickstart;
 mod store;
