@@ -3,14 +3,21 @@
 //! ```text
 //! NEXTAUTH_SECRET=… cargo run --example hyper            # listens on 127.0.0.1:3001
 //! cargo run --example hyper -- --no-auth                 # the same service without the layer
+//! cargo run --example hyper -- --no-cache                # the layer, decrypting every request
 //! ```
 //!
 //! Every path answers `hello <name>` from the session's `name` claim. Without a secret it uses
 //! the embedded development secret of the quickstart (and says so). `PORT` sets the port.
-//! `--mint` prints a valid v5 session cookie for that secret and exits, for load tests.
+//!
+//! `--mint [N]` prints N (default 1) valid session cookies for that secret, one `name=value` per
+//! line, and exits, for load tests (`scripts/load.sh`, `scripts/rss.sh`). Every session is
+//! distinct (its own `sub`, `name`, `email` and `jti`) and carries ~270 bytes of claims before
+//! `iat`/`exp`/`jti`, the size the README's decode figures use.
 
 use std::convert::Infallible;
+use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
+use std::process::ExitCode;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -20,7 +27,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceBuilder;
-use tower_nextauth::{Builder, Token};
+use tower_nextauth::{Builder, Sessions, Token};
 
 const DEV_SECRET: &str = "tower-nextauth-quickstart-development-secret";
 
@@ -35,9 +42,74 @@ async fn hello(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallib
     )))))
 }
 
+const USAGE: &str = "usage: hyper [--no-auth | --no-cache] | hyper --mint [N]";
+
+/// What the command line asks for.
+struct Args {
+    /// `--mint [N]`: print N cookies and exit.
+    mint: Option<usize>,
+    /// `--no-auth`: serve without the layer.
+    no_auth: bool,
+    /// `--no-cache`: the layer without its cache of verified sessions (every request decrypts).
+    no_cache: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut parsed = Args {
+        mint: None,
+        no_auth: false,
+        no_cache: false,
+    };
+    let mut args = std::env::args().skip(1).peekable();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--no-auth" => parsed.no_auth = true,
+            "--no-cache" => parsed.no_cache = true,
+            "--mint" => {
+                let n = match args.next_if(|a| !a.starts_with("--")) {
+                    Some(n) => n
+                        .parse()
+                        .map_err(|_| format!("--mint takes a count, not {n:?}"))?,
+                    None => 1,
+                };
+                parsed.mint = Some(n);
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(parsed)
+}
+
+/// Writes `n` distinct session cookies, one `name=value` per line.
+fn mint(sessions: &Sessions, n: usize) -> std::io::Result<()> {
+    let name = sessions.cookie_names().next().expect("a cookie name");
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    for i in 0..n {
+        let mut claims = serde_json::json!({
+            "name": format!("Load Test {i:07}"),
+            "email": format!("load.test.{i:07}@example.com"),
+            "picture": format!("https://avatars.example.com/u/{i:07}.png?size=96"),
+            "sub": format!("user-{i:07}"),
+            "role": "member",
+        });
+        // Pad to ~270 bytes of claims JSON, as in the README's decode figures.
+        let len = claims.to_string().len();
+        claims["org"] = "x".repeat(270usize.saturating_sub(len + 10)).into();
+        let jwe = sessions.encode(&claims).expect("claims are an object");
+        writeln!(out, "{name}={jwe}")?;
+    }
+    out.flush()
+}
+
 #[tokio::main]
-async fn main() {
-    let args: Vec<String> = std::env::args().collect();
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(problem) => {
+            eprintln!("hyper: {problem}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
     let has_secret = ["NEXTAUTH_SECRET", "AUTH_SECRET"]
         .iter()
         .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()));
@@ -46,15 +118,16 @@ async fn main() {
         eprintln!("WARNING: no NEXTAUTH_SECRET/AUTH_SECRET set; using the development secret");
         builder = builder.secret(DEV_SECRET);
     }
+    if args.no_cache {
+        builder = builder.session_cache(0, 0);
+    }
     let auth = builder.build().expect("valid configuration");
 
-    if args.iter().any(|a| a == "--mint") {
-        let jwe = auth
-            .sessions()
-            .encode(&serde_json::json!({"name": "Load Test", "email": "load@example.com"}))
-            .expect("claims are an object");
-        println!("{}={jwe}", auth.sessions().cookie_names().next().unwrap());
-        return;
+    if let Some(n) = args.mint {
+        return match mint(auth.sessions(), n) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(2), // stdout closed
+        };
     }
 
     let port: u16 = std::env::var("PORT")
@@ -63,7 +136,7 @@ async fn main() {
         .unwrap_or(3001);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
-    let with_auth = !args.iter().any(|a| a == "--no-auth");
+    let with_auth = !args.no_auth;
     println!(
         "hyper example listening on http://{addr} ({})",
         if with_auth {

@@ -17,9 +17,12 @@
 //! - Bounded by entries and by bytes (weights are at least `bytes / entries`, so the byte bound
 //!   also bounds the count), with eviction under pressure.
 //!
-//! The crate is `quick_cache`: its `Equivalent` lookups take the token as a borrowed `&str`, so a
-//! hit allocates nothing, and it bounds by weight. The comparison with the other candidates is
-//! benches/benches/cache_choice.rs.
+//! The crate is `quick_cache` (without default features). At 2 threads, with ~700-byte tokens
+//! (benches/benches/cache_choice.rs): a hit took 160 ns with quick_cache against 465 ns with
+//! moka and 1.9 µs with mini-moka; a miss with its insert 0.57 µs against 9.9 µs and 5.9 µs.
+//! quick_cache never allocates on a hit (its `Equivalent` lookups take the token as a borrowed
+//! `&str`; mini-moka cannot), allocates once per insert (moka 8 times), bounds by weight, adds 3
+//! crates to the default tree (moka 14) and builds with Rust 1.71 (moka's tree needs 1.89).
 
 use std::any::{Any, TypeId};
 use std::hash::{Hash, Hasher};
