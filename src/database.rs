@@ -53,7 +53,7 @@ use tokio_postgres::{NoTls, Row};
 
 use crate::error::ConfigError;
 use crate::flight::Flights;
-use crate::sessions::Sessions;
+use crate::sessions::{hyphenated, uuid_v4, Sessions};
 use http::{HeaderMap, HeaderValue};
 
 /// The tables `@auth/pg-adapter` 1.11.3 works on, exactly as its `schema.sql` creates them
@@ -1270,29 +1270,6 @@ impl ToSql for IdParam<'_> {
     }
 
     to_sql_checked!();
-}
-
-fn hyphenated(b: &[u8; 16]) -> String {
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
-/// A random (version 4) UUID from the OS CSPRNG: core's `generateSessionToken`
-/// (`crypto.randomUUID()`).
-fn uuid_v4() -> String {
-    use aes_gcm::aead::rand_core::RngCore;
-    let mut b = [0u8; 16];
-    aes_gcm::aead::OsRng.fill_bytes(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    hyphenated(&b)
 }
 
 /// `Date.now()`.

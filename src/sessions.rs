@@ -974,12 +974,17 @@ fn warn_short_secret(length: usize) {
 }
 
 /// A random (version 4) UUID from the OS CSPRNG, like `crypto.randomUUID()`.
-fn uuid_v4() -> String {
+pub(crate) fn uuid_v4() -> String {
     use aes_gcm::aead::rand_core::RngCore;
     let mut b = [0u8; 16];
     aes_gcm::aead::OsRng.fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
+    hyphenated(&b)
+}
+
+/// 16 bytes in the 8-4-4-4-12 hex form of a UUID.
+pub(crate) fn hyphenated(b: &[u8; 16]) -> String {
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!(
         "{}-{}-{}-{}-{}",
