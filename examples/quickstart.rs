@@ -1429,7 +1429,6 @@ mod db {
     use std::time::Duration;
 
     use axum::http::{header, HeaderMap, HeaderValue};
-    use tokio_postgres::config::Host;
     use tokio_postgres::NoTls;
     use tower_nextauth::database::{Database, NewUser, SCHEMA};
     use tower_nextauth::Sessions;
@@ -1442,8 +1441,6 @@ mod db {
     pub struct Store {
         db: Database,
         config: tokio_postgres::Config,
-        /// `host:port/database`: no user, no password.
-        target: String,
     }
 
     /// Database sessions when `DATABASE_URL` is set, with the adapter's tables created if
@@ -1462,22 +1459,18 @@ mod db {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
         }
-        let store = Store {
-            db,
-            target: target(&config),
-            config,
-        };
+        let store = Store { db, config };
         match store.create_tables().await {
             Ok(true) => eprintln!(
                 "created the @auth/pg-adapter tables (users, sessions, accounts, \
                  verification_token) in {}",
-                store.target
+                store.target()
             ),
             Ok(false) => {}
             Err(e) => fail(
                 &format!(
                     "cannot prepare the database sessions in {} (DATABASE_URL)",
-                    store.target
+                    store.target()
                 ),
                 e,
             ),
@@ -1502,26 +1495,6 @@ mod db {
         text
     }
 
-    /// `host:port/database`, for the banner and the pages.
-    fn target(config: &tokio_postgres::Config) -> String {
-        let host = match config.get_hosts().first() {
-            Some(Host::Tcp(name)) => name.clone(),
-            #[cfg(unix)]
-            Some(Host::Unix(path)) => path.display().to_string(),
-            None => config
-                .get_hostaddrs()
-                .first()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-        };
-        let port = config.get_ports().first().copied().unwrap_or(5432);
-        let database = config
-            .get_dbname()
-            .or(config.get_user())
-            .unwrap_or_default();
-        format!("{host}:{port}/{database}")
-    }
-
     impl Store {
         /// For `AuthLayer::database`.
         pub fn database(&self) -> Database {
@@ -1530,7 +1503,7 @@ mod db {
 
         /// `host:port/database`.
         pub fn target(&self) -> &str {
-            &self.target
+            self.db.target()
         }
 
         /// A connection of its own, for a statement the library has no method for.

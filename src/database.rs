@@ -580,6 +580,12 @@ impl Database {
         Ok(sessions.sign_out(request))
     }
 
+    /// `host:port/database` of the connection string: no user, no password. What `Debug` and
+    /// the outage warnings name, for a banner or a log line of your own.
+    pub fn target(&self) -> &str {
+        &self.inner.target
+    }
+
     /// next-auth's `session.maxAge` as configured: how long a session lasts from its creation
     /// or its last extension (the session cookie's lifetime too). See [`Database`] for an
     /// example.

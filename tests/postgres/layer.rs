@@ -12,7 +12,7 @@ use tower_nextauth::{
     AsyncAuthLayer, Builder, Claims, Format, Rejection, Sessions, SyncAuthorize, Token,
 };
 
-use crate::support::{at_ms, iso, now_ms, pgdata, postgres_sh, Exclusive, TestDb};
+use crate::support::{at_ms, iso, now_ms, pgdata, Exclusive, Stopped, TestDb};
 
 const SECRET: &str = "database-session-layer-secret-0123456789";
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -302,7 +302,7 @@ async fn an_outage_is_503_for_every_request_that_needs_a_session_and_the_layer_r
         StatusCode::OK
     );
 
-    let down = Down::stop(pgdata.clone());
+    let down = Stopped::stop(pgdata.clone());
     let outcome = async {
         for _ in 0..5 {
             let res = send("/dashboard", "text/html").await.unwrap();
@@ -341,22 +341,6 @@ async fn an_outage_is_503_for_every_request_that_needs_a_session_and_the_layer_r
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(Instant::now() < deadline, "the layer did not recover");
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The cluster stopped; started again when dropped, so a failing test leaves it running.
-struct Down(String);
-
-impl Down {
-    fn stop(pgdata: String) -> Self {
-        postgres_sh(&["pgctl", &pgdata, "stop", "-m", "fast", "-w"]);
-        Self(pgdata)
-    }
-}
-
-impl Drop for Down {
-    fn drop(&mut self) {
-        postgres_sh(&["start", &self.0]);
     }
 }
 

@@ -3,23 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{at_ms, now_ms, pgdata, postgres_sh, Exclusive, TestDb};
-
-/// Starts the cluster again when dropped, so that a failing test leaves it running.
-struct Restart(String);
-
-impl Restart {
-    fn stop(pgdata: String) -> Self {
-        postgres_sh(&["pgctl", &pgdata, "stop", "-m", "fast", "-w"]);
-        Self(pgdata)
-    }
-}
-
-impl Drop for Restart {
-    fn drop(&mut self) {
-        postgres_sh(&["start", &self.0]);
-    }
-}
+use crate::support::{at_ms, now_ms, pgdata, Exclusive, Stopped, TestDb};
 
 #[cfg(feature = "tracing")]
 mod logs {
@@ -93,7 +77,7 @@ async fn an_outage_fails_fast_as_unavailable_and_recovers_on_the_same_store() {
         .1
         .to_owned();
     {
-        let _down = Restart::stop(pgdata.clone());
+        let _down = Stopped::stop(pgdata.clone());
         for _ in 0..3 {
             let started = Instant::now();
             let error = db.session(&token).await.expect_err("no answer while down");

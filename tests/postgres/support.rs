@@ -210,6 +210,23 @@ pub fn postgres_sh(args: &[&str]) {
     assert!(status.success(), "scripts/postgres.sh {args:?} failed");
 }
 
+/// The cluster stopped (`pg_ctl stop -m fast`); started again when dropped, so that a failing
+/// test leaves it running for the others.
+pub struct Stopped(String);
+
+impl Stopped {
+    pub fn stop(pgdata: String) -> Self {
+        postgres_sh(&["pgctl", &pgdata, "stop", "-m", "fast", "-w"]);
+        Self(pgdata)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        postgres_sh(&["start", &self.0]);
+    }
+}
+
 /// Answers of the real adapter (`interop/pg-adapter.mjs`) to `requests` on the database `url`.
 /// Fails loudly when Node or the interop packages are missing.
 pub async fn adapter(url: &str, requests: Value) -> Vec<Value> {
