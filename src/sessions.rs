@@ -337,22 +337,17 @@ impl Sessions {
     ) -> Result<Found<'_, C>, SessionError> {
         let mut telling = None;
         for (tag, source) in (0..).zip(&self.inner.sources) {
-            let result = match cookies::read(headers, &source.name, self.inner.limits) {
+            // The cache is looked up with the cookie's bytes; only a miss needs them as text.
+            let result = match cookies::read_bytes(headers, &source.name, self.inner.limits) {
                 Ok(None) => continue,
                 Ok(Some(value)) => self.cached(tag, &value, || {
-                    self.decode_with(&source.codec, &value, TokenSource::Cookie)
+                    let text = std::str::from_utf8(&value).map_err(|_| SessionError::Malformed)?;
+                    self.decode_with(&source.codec, text, TokenSource::Cookie)
                 }),
                 Err(error) => Err(error),
             };
             match result {
-                Ok((token, payload)) => {
-                    return Ok(Found {
-                        token,
-                        source: Some(source),
-                        tag,
-                        payload,
-                    })
-                }
+                Ok(hit) => return Ok(Found::new(hit, Some(source), tag)),
                 Err(error) => keep_most_telling(&mut telling, error),
             }
         }
@@ -365,12 +360,7 @@ impl Sessions {
         match cookies::bearer(headers, self.inner.limits)? {
             Some(token) => self
                 .decode_from(&token, TokenSource::Bearer)
-                .map(|(token, payload)| Found {
-                    token,
-                    source: None,
-                    tag: ANY_SOURCE,
-                    payload,
-                }),
+                .map(|hit| Found::new(hit, None, ANY_SOURCE)),
             None => Err(SessionError::Missing),
         }
     }
@@ -506,14 +496,14 @@ impl Sessions {
         token: &str,
     ) -> Result<Token<C>, SessionError> {
         self.decode_from(token, TokenSource::Cookie)
-            .map(|(token, _)| token)
+            .map(|hit: Arc<Hit<C>>| hit.token.clone())
     }
 
     fn decode_from<C: DeserializeOwned + Send + Sync + 'static>(
         &self,
         token: &str,
         source: TokenSource,
-    ) -> Result<(Token<C>, Arc<[u8]>), SessionError> {
+    ) -> Result<Arc<Hit<C>>, SessionError> {
         if token.is_empty() {
             return Err(SessionError::Missing);
         }
@@ -523,7 +513,7 @@ impl Sessions {
             TokenSource::Cookie => ANY_SOURCE - 1,
             TokenSource::Bearer => ANY_SOURCE,
         };
-        self.cached(tag, token, || {
+        self.cached(tag, token.as_bytes(), || {
             let mut telling = None;
             for cookie in &self.inner.sources {
                 match self.decode_with(&cookie.codec, token, source) {
@@ -540,11 +530,11 @@ impl Sessions {
     fn cached<C: Send + Sync + 'static>(
         &self,
         tag: Tag,
-        token: &str,
-        decode: impl FnOnce() -> Result<(Token<C>, Arc<[u8]>), SessionError>,
-    ) -> Result<(Token<C>, Arc<[u8]>), SessionError> {
+        token: &[u8],
+        decode: impl FnOnce() -> Result<Hit<C>, SessionError>,
+    ) -> Result<Arc<Hit<C>>, SessionError> {
         let Some(verified) = &self.inner.verified else {
-            return decode();
+            return decode().map(Arc::new);
         };
         if let Some(hit) = verified.get::<C>(tag, token) {
             // The same check a decode makes, so the answer is the same. An expired entry stays
@@ -552,18 +542,11 @@ impl Sessions {
             self.inner
                 .validation
                 .check(&hit.token.times(), (self.inner.clock)())?;
-            return Ok((hit.token.clone(), hit.payload.clone()));
+            return Ok(hit);
         }
-        let (decoded, payload) = decode()?;
-        verified.insert(
-            tag,
-            token,
-            Hit {
-                token: decoded.clone(),
-                payload: payload.clone(),
-            },
-        );
-        Ok((decoded, payload))
+        let hit = Arc::new(decode()?);
+        verified.insert(tag, token, hit.clone());
+        Ok(hit)
     }
 
     fn decode_with<C: DeserializeOwned>(
@@ -571,16 +554,16 @@ impl Sessions {
         codec: &Codec,
         token: &str,
         source: TokenSource,
-    ) -> Result<(Token<C>, Arc<[u8]>), SessionError> {
+    ) -> Result<Hit<C>, SessionError> {
         let payload = codec.decrypt(token)?;
         let (claims, times) = self
             .inner
             .validation
             .parse(&payload, (self.inner.clock)())?;
-        Ok((
-            Token::new(Arc::new(claims), times, codec.format(), source),
-            payload.into(),
-        ))
+        Ok(Hit {
+            token: Token::new(Arc::new(claims), times, codec.format(), source),
+            payload,
+        })
     }
 
     /// Encodes `claims` as a session token in the first configured format, adding `iat`, `exp`
@@ -707,7 +690,7 @@ impl Sessions {
         request: &HeaderMap,
         found: &Found<'s, C>,
     ) -> Option<(&'s str, Vec<HeaderValue>)> {
-        let claims: Claims = serde_json::from_slice(&found.payload).ok()?;
+        let claims: Claims = serde_json::from_slice(found.payload()).ok()?;
         self.reissue_claims(request, found, &claims)
     }
 
@@ -774,10 +757,10 @@ impl Sessions {
         token: &str,
     ) -> Result<Token<C>, SessionError> {
         let source = self.source(tag).ok_or(SessionError::Missing)?;
-        self.cached(tag, token, || {
+        self.cached(tag, token.as_bytes(), || {
             self.decode_with(&source.codec, token, TokenSource::Cookie)
         })
-        .map(|(token, _)| token)
+        .map(|hit: Arc<Hit<C>>| hit.token.clone())
     }
 
     /// The cookie name of source `tag` and the `Set-Cookie` values that store `token` under it,
@@ -917,7 +900,25 @@ pub(crate) struct Found<'s, C> {
     pub(crate) source: Option<&'s Source>,
     /// The index of `source` (the cache's tag), or `ANY_SOURCE` for a Bearer token.
     pub(crate) tag: Tag,
-    pub(crate) payload: Arc<[u8]>,
+    /// The verified session, as the cache holds it: the decrypted claims bytes (for a refresh)
+    /// are read through it only when needed, so a cache hit touches no more of it than the token.
+    hit: Arc<Hit<C>>,
+}
+
+impl<'s, C> Found<'s, C> {
+    fn new(hit: Arc<Hit<C>>, source: Option<&'s Source>, tag: Tag) -> Self {
+        Self {
+            token: hit.token.clone(),
+            source,
+            tag,
+            hit,
+        }
+    }
+
+    /// The decrypted claims, as JSON bytes.
+    pub(crate) fn payload(&self) -> &[u8] {
+        &self.hit.payload
+    }
 }
 
 /// The session cookie names to read, in order, with the format each one holds.

@@ -397,8 +397,10 @@ impl Builder {
     /// decrypts its cookie.
     ///
     /// A browser sends the same session cookie on every request until it is refreshed, so the
-    /// layer decrypts each token once and keeps its verified claims, keyed by the exact token
-    /// bytes and the cookie name it came under. Every hit checks `exp` and `nbf` against the
+    /// layer keeps the verified claims of a token it has decrypted twice recently, keyed by the
+    /// exact token bytes and the cookie name it came under, and decrypts it no more. (A token
+    /// seen once is not kept: that costs it a copy, an insertion and an eviction for nothing, and
+    /// would push out sessions in use.) Every hit checks `exp` and `nbf` against the
     /// clock again, and runs the matcher, `authorized` and refresh as any request does. Only
     /// tokens that verified are kept: a forged, expired or undecryptable cookie is decrypted
     /// (and refused) each time, and cannot push real sessions out. The cache belongs to the
@@ -414,10 +416,11 @@ impl Builder {
     ///     .build()
     ///     .unwrap();
     /// let jwe = layer.sessions().encode(&serde_json::json!({"name": "Ada"})).unwrap();
-    /// let first: Token = layer.sessions().decode(&jwe).unwrap();
+    /// let _first: Token = layer.sessions().decode(&jwe).unwrap();
+    /// let second: Token = layer.sessions().decode(&jwe).unwrap();
     /// let again: Token = layer.sessions().decode(&jwe).unwrap();
-    /// // The second read shares the first one's claims instead of decrypting again.
-    /// assert!(std::ptr::eq(first.claims(), again.claims()));
+    /// // Stored on its second read; later reads share its claims instead of decrypting again.
+    /// assert!(std::ptr::eq(second.claims(), again.claims()));
     ///
     /// let uncached = Builder::new()
     ///     .secret("a-development-secret-of-32-bytes!")

@@ -26,12 +26,17 @@ fn with_clock(format: Format) -> (tower_nextauth::AuthLayer, Arc<AtomicI64>) {
 }
 
 #[test]
-fn a_repeated_cookie_shares_the_first_reads_claims() {
+fn a_repeated_cookie_is_decrypted_twice_then_shared() {
     let layer = support::layer(Format::V5);
     let headers = cookie_headers(&support::session_cookie(&layer, json!({"name": "Ada"})));
+    // Stored the second time it is seen (the doorkeeper), then shared by every later read.
     let first: Token = layer.sessions().read(&headers).unwrap();
+    let second: Token = layer.sessions().read(&headers).unwrap();
+    assert!(!std::ptr::eq(first.claims(), second.claims()));
     let again: Token = layer.sessions().read(&headers).unwrap();
-    assert!(std::ptr::eq(first.claims(), again.claims()));
+    assert!(std::ptr::eq(second.claims(), again.claims()));
+    let more: Token = layer.sessions().read(&headers).unwrap();
+    assert!(std::ptr::eq(second.claims(), more.claims()));
     assert_eq!(again["name"], "Ada");
     assert_eq!(again.format(), Some(Format::V5));
     assert_eq!(again.source(), TokenSource::Cookie);
@@ -169,7 +174,8 @@ fn refused_cookies_are_not_cached_and_do_not_push_sessions_out() {
         .unwrap();
     let sessions = layer.sessions();
     let headers = cookie_headers(&support::session_cookie(&layer, json!({"name": "Ada"})));
-    let first: Token = sessions.read(&headers).unwrap();
+    let _: Token = sessions.read(&headers).unwrap();
+    let first: Token = sessions.read(&headers).unwrap(); // stored now
     let jwe = sessions.encode(&json!({"name": "Eve"})).unwrap();
     for i in 0..200 {
         // Tampered copies of a real token (one ciphertext character changed), and garbage.
