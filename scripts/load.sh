@@ -20,7 +20,11 @@
 # A run whose server got less than 85% of CPU 0 is marked and repeated (up to $RETRIES, 2, extra
 # runs per case); the best-of takes every run.
 # Environment: UNSEEN_POOL, CYCLING_SESSIONS (1000), ROUNDS, RETRIES, LAYER_FLAGS (extra flags
-# for the server with the layer, e.g. --no-cache once the example has it).
+# for the server with the layer, e.g. --no-cache), BASELINE (a git revision: its library, built
+# with this tree's hyper example in ~/.cache/tower-nextauth-load-baseline/, runs as a third mode "base" in every
+# round, after bare and layer, so "the unseen case is no slower than fa02b12" is measured as
+# `BASELINE=fa02b12 bash scripts/load.sh 12 64 unseen`; a revision without
+# `Builder::session_cache` gets the example without its --no-cache branch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
@@ -44,6 +48,25 @@ done
 [ "$(nproc)" -ge 2 ] || { echo "load.sh: needs 2 CPUs (server on 0, wrk on 1)" >&2; exit 1; }
 cargo build -q --release --example hyper
 bin=target/release/examples/hyper
+base_bin=
+if [ -n "${BASELINE:-}" ]; then
+  rev=$(git rev-parse --verify -q "${BASELINE}^{commit}") || { echo "load.sh: unknown revision $BASELINE" >&2; exit 2; }
+  # Outside this checkout: an old revision may have no `[workspace]` table of its own.
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/tower-nextauth-load-baseline
+  tree=$cache/$rev
+  if [ ! -d "$tree" ]; then
+    mkdir -p "$cache"
+    git worktree add -f --detach "$tree" "$rev" >/dev/null 2>&1 || { git worktree prune; git worktree add -f --detach "$tree" "$rev" >/dev/null; }
+  fi
+  cp examples/hyper.rs "$tree/examples/hyper.rs"
+  if ! grep -q "pub fn session_cache" "$tree"/src/*.rs "$tree"/src/*/*.rs 2>/dev/null; then
+    # No cache at that revision: drop the example's `--no-cache` branch (4 lines).
+    sed -i '/if args.no_cache {/,/^    }$/d' "$tree/examples/hyper.rs"
+  fi
+  (cd "$tree" && CARGO_TARGET_DIR="$cache/target" cargo build -q --release --example hyper)
+  base_bin=$cache/target/release/examples/hyper
+  echo "baseline: $BASELINE ($rev), its library with this tree's hyper example"
+fi
 
 tmp=$(mktemp -d)
 pid=
@@ -88,11 +111,12 @@ to_us() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
 
 results=$tmp/results # case mode round rps p50us p99us maxus requests rss_before rss_after cpu%
 run() { # $1 = case, $2 = bare|layer, $3 = round
-  local case=$1 mode=$2 round=$3 flags=()
+  local case=$1 mode=$2 round=$3 flags=() server=$bin
   [ "$mode" = bare ] && flags=(--no-auth) || flags=("${layer_flags[@]}")
+  [ "$mode" = base ] && server=$base_bin
   local port=$((20000 + RANDOM % 20000))
   env -u NEXTAUTH_SECRET -u AUTH_SECRET -u NEXTAUTH_URL -u AUTH_URL PORT=$port \
-    taskset -c 0 "$bin" "${flags[@]}" >"$tmp/server.log" 2>&1 &
+    taskset -c 0 "$server" "${flags[@]}" >"$tmp/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
   kill -0 "$pid" 2>/dev/null || { echo "load.sh: server did not start:" >&2; cat "$tmp/server.log" >&2; exit 1; }
@@ -149,25 +173,36 @@ for case in "${cases[@]}"; do
   for round in $(seq "$rounds"); do
     attempt "$case" bare "$round"
     attempt "$case" layer "$round"
+    [ -z "$base_bin" ] || attempt "$case" base "$round"
   done
 done
 
 echo
-echo "best of $rounds rounds (each figure on its own: highest req/s, lowest latencies; RSS of the best-req/s run):"
+echo "best of $rounds rounds (each figure on its own: highest req/s, lowest latencies; RSS of the best-req/s run),"
+echo "and the median req/s over the rounds, which moves less with a disturbed run:"
 printf '%-8s %-6s %11s %9s %9s %9s %22s %9s\n' case mode req/s p50_us p99_us max_us "RSS KiB before->after" server_CPU
 for case in "${cases[@]}"; do
   awk -v c="$case" '
+    function median(m,   n, i, j, t, v) {
+      n = split(all[m], v, " ")
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
     $1 == c {
       m = $2
+      all[m] = all[m] " " $4
       if (!(m in rps) || $4 > rps[m]) { rps[m] = $4; rss[m] = $9 "->" $10; cpu[m] = $11 }
       if (!(m in p50) || $5 < p50[m]) p50[m] = $5
       if (!(m in p99) || $6 < p99[m]) p99[m] = $6
       if (!(m in mx) || $7 < mx[m]) mx[m] = $7
     }
     END {
-      split("bare layer", modes, " ")
-      for (k = 1; k <= 2; k++) { m = modes[k]
-        printf "%-8s %-6s %11.0f %9d %9d %9d %22s %8s%%\n", c, m, rps[m], p50[m], p99[m], mx[m], rss[m], cpu[m] }
-      printf "%-8s layer/bare: throughput %.1f%%, p99 %.2fx, p50 %.2fx\n", c, 100 * rps["layer"] / rps["bare"], p99["layer"] / p99["bare"], p50["layer"] / p50["bare"]
+      n = split("bare layer base", modes, " ")
+      for (k = 1; k <= n; k++) { m = modes[k]
+        if (!(m in rps)) continue
+        printf "%-8s %-6s %11.0f %9d %9d %9d %22s %8s%%   median %.0f\n", c, m, rps[m], p50[m], p99[m], mx[m], rss[m], cpu[m], median(m) }
+      printf "%-8s layer/bare: throughput %.1f%% (medians %.1f%%), p99 %.2fx, p50 %.2fx\n", c, 100 * rps["layer"] / rps["bare"], 100 * median("layer") / median("bare"), p99["layer"] / p99["bare"], p50["layer"] / p50["bare"]
+      if ("base" in rps)
+        printf "%-8s layer/base: throughput %.1f%% (medians %.1f%%), p99 %.2fx\n", c, 100 * rps["layer"] / rps["base"], 100 * median("layer") / median("base"), p99["layer"] / p99["base"]
     }' "$results"
 done

@@ -5,13 +5,16 @@
 # their mean (the first quarter is warm-up: connections, allocator, any cache filling up).
 # Target: flat within ±5%; exits 1 when it is not.
 #   bash scripts/rss.sh [requests=2000000] [sessions=100000] [interval seconds=2] [connections=64]
-# LAYER_FLAGS passes extra flags to the server (e.g. --no-cache once the example has it).
+# Each session is sent $REPEAT (2) times in a row: the cache stores a token the second time it
+# sees it, so every session is stored and the cache fills to its bound and evicts from then on.
+# LAYER_FLAGS passes extra flags to the server (e.g. --no-cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=${1:-2000000}
 sessions=${2:-100000}
 interval=${3:-2}
 conns=${4:-64}
+repeat=${REPEAT:-2}
 read -r -a layer_flags <<<"${LAYER_FLAGS:-}"
 
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 ||
@@ -44,14 +47,14 @@ env -u NEXTAUTH_SECRET -u AUTH_SECRET -u NEXTAUTH_URL -u AUTH_URL "$bin" --mint 
 # drops a file; wrk itself only finishes at
 # the end of its duration or on SIGINT, which the loop below sends when it sees the file.
 cat >"$tmp/rotate.lua" <<'EOF'
-local requests, n, i, sent, limit, flag = {}, 0, 0, 0, 0, nil
+local requests, n, i, sent, limit, flag, repeat_ = {}, 0, 0, 0, 0, nil, 1
 function init(args)
   for line in io.lines(args[1]) do
     n = n + 1
     requests[n] = wrk.format(nil, nil, { ["Cookie"] = line })
   end
   assert(n > 0, "no cookies in " .. args[1])
-  limit, flag = tonumber(args[2]), args[3]
+  limit, flag, repeat_ = tonumber(args[2]), args[3], tonumber(args[4])
 end
 function request()
   sent = sent + 1
@@ -59,8 +62,8 @@ function request()
     io.open(flag, "w"):close()
     wrk.thread:stop()
   end
-  i = i % n + 1
-  return requests[i]
+  i = i % (n * repeat_) + 1
+  return requests[math.floor((i - 1) / repeat_) + 1]
 end
 EOF
 
@@ -71,7 +74,7 @@ pid=$!
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null || { echo "rss.sh: server did not start:" >&2; cat "$tmp/server.log" >&2; exit 1; }
 
-echo "hyper example with AuthLayer (flags: ${LAYER_FLAGS:-none}): $requests requests over $sessions sessions, $conns connections, RSS every ${interval}s"
+echo "hyper example with AuthLayer (flags: ${LAYER_FLAGS:-none}): $requests requests over $sessions sessions, each $repeat times in a row, $conns connections, RSS every ${interval}s"
 echo "RSS at start: $(awk '/VmRSS/ {print $2}' "/proc/$pid/status") KiB"
 (
   start=$(date +%s.%N)
@@ -83,7 +86,7 @@ echo "RSS at start: $(awk '/VmRSS/ {print $2}' "/proc/$pid/status") KiB"
 sampler=$!
 # The 1-hour duration only guards against a stall.
 taskset -c 1 wrk -t1 -c"$conns" -d1h --latency -s "$tmp/rotate.lua" \
-  "http://127.0.0.1:$port/" -- "$tmp/cookies" "$((requests + requests / 1000 + 2 * conns))" "$tmp/done" >"$tmp/wrk.out" &
+  "http://127.0.0.1:$port/" -- "$tmp/cookies" "$((requests + requests / 1000 + 2 * conns))" "$tmp/done" "$repeat" >"$tmp/wrk.out" &
 wrk_pid=$!
 while kill -0 "$wrk_pid" 2>/dev/null && [ ! -e "$tmp/done" ]; do sleep 0.2; done
 kill -INT "$wrk_pid" 2>/dev/null || true
