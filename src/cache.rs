@@ -6,8 +6,8 @@
 //!   together with where it was read (which cookie name, or Bearer) and the claims type. A v5
 //!   token's key depends on its cookie name, so a token verified under one name is never taken
 //!   for a session under another.
-//! - The value is the token handed to handlers (its claims behind an `Arc`) with its raw time
-//!   claims and the decrypted payload (for a refresh). A hit checks `exp`/`nbf` against the
+//! - The value is the token handed to handlers: one shared allocation holding its claims, raw
+//!   time claims and decrypted payload (for a refresh). A hit checks `exp`/`nbf` against the
 //!   layer's clock again, exactly as a decode would; `authorized`, the matcher and refresh run as
 //!   for any request.
 //! - Only verified sessions are kept, from the second time they are seen ([`Doorkeeper`]). A
@@ -40,16 +40,11 @@ pub(crate) type Tag = u16;
 /// The tag of tokens decoded against every source in turn (Bearer and `Sessions::decode`).
 pub(crate) const ANY_SOURCE: Tag = Tag::MAX;
 
-/// A verified session as the cache holds it, for one claims type (its time claims are in the
-/// token).
-pub(crate) struct Hit<C> {
-    pub(crate) token: Token<C>,
-    pub(crate) payload: Vec<u8>,
-}
-
+/// A verified session: the token's own allocation (its claims, raw time claims and decrypted
+/// payload), for one claims type.
 #[derive(Clone)]
 struct Entry {
-    hit: Arc<dyn Any + Send + Sync>,
+    token: Arc<dyn Any + Send + Sync>,
     weight: u64,
 }
 
@@ -223,27 +218,18 @@ impl Verified {
     }
 
     /// The session cached for `token` read at `tag` as `C`, if any.
-    pub(crate) fn get<C: Send + Sync + 'static>(
-        &self,
-        tag: Tag,
-        token: &[u8],
-    ) -> Option<Arc<Hit<C>>> {
+    pub(crate) fn get<C: Send + Sync + 'static>(&self, tag: Tag, token: &[u8]) -> Option<Token<C>> {
         let entry = self.cache.get(&Lookup {
             tag,
             claims: TypeId::of::<C>(),
             token,
         })?;
-        entry.hit.downcast::<Hit<C>>().ok()
+        Token::from_any(entry.token)
     }
 
     /// Keeps a verified session, the second time it is offered within the doorkeeper's window
     /// (see [`Doorkeeper`]).
-    pub(crate) fn insert<C: Send + Sync + 'static>(
-        &self,
-        tag: Tag,
-        token: &[u8],
-        hit: Arc<Hit<C>>,
-    ) {
+    pub(crate) fn insert<C: Send + Sync + 'static>(&self, tag: Tag, token: &[u8], hit: &Token<C>) {
         let claims = TypeId::of::<C>();
         let hash = self.hasher.hash_one(Lookup { tag, claims, token });
         if !self.door.admit(hash) {
@@ -251,14 +237,14 @@ impl Verified {
         }
         // The token, the payload, and the decoded claims (roughly as large again as their
         // JSON), plus the entry's own bookkeeping.
-        let size = token.len() as u64 + 2 * hit.payload.len() as u64 + 256;
+        let size = token.len() as u64 + 2 * hit.payload().len() as u64 + 256;
         let key = Key {
             tag,
             claims,
             token: token.into(),
         };
         let entry = Entry {
-            hit,
+            token: hit.to_any(),
             weight: size.max(self.floor),
         };
         self.cache.insert(key, entry);
@@ -326,11 +312,14 @@ mod tests {
     use super::*;
     use crate::token::{Times, TokenSource};
 
-    fn hit(payload: usize) -> Hit<u8> {
-        Hit {
-            token: Token::new(Arc::new(0), Times::default(), None, TokenSource::Cookie),
-            payload: vec![b'x'; payload],
-        }
+    fn hit(payload: usize) -> Token<u8> {
+        Token::decoded(
+            0,
+            Times::default(),
+            None,
+            TokenSource::Cookie,
+            vec![b'x'; payload],
+        )
     }
 
     #[test]
@@ -340,8 +329,8 @@ mod tests {
         for i in 0..5000 {
             // Twice each: the doorkeeper stores a token the second time it is offered.
             for _ in 0..2 {
-                by_count.insert(0, format!("token-{i}").as_bytes(), Arc::new(hit(300)));
-                by_bytes.insert(0, format!("token-{i}").as_bytes(), Arc::new(hit(4000)));
+                by_count.insert(0, format!("token-{i}").as_bytes(), &hit(300));
+                by_bytes.insert(0, format!("token-{i}").as_bytes(), &hit(4000));
             }
         }
         assert!(by_count.len() <= 10, "{}", by_count.len());
@@ -353,12 +342,12 @@ mod tests {
     #[test]
     fn lookups_tell_tags_and_claims_types_apart() {
         let cache = Verified::new(16, 1 << 20).unwrap();
-        cache.insert(0, b"t", Arc::new(hit(10)));
+        cache.insert(0, b"t", &hit(10));
         assert!(
             cache.get::<u8>(0, b"t").is_none(),
             "stored on the second offer"
         );
-        cache.insert(0, b"t", Arc::new(hit(10)));
+        cache.insert(0, b"t", &hit(10));
         assert!(cache.get::<u8>(0, b"t").is_some());
         assert!(cache.get::<u8>(1, b"t").is_none());
         assert!(cache.get::<u16>(0, b"t").is_none());
@@ -369,7 +358,7 @@ mod tests {
     fn tokens_offered_once_are_never_stored() {
         let cache = Verified::new(1000, 8 << 20).unwrap();
         for i in 0..100_000 {
-            cache.insert(0, format!("once-{i}").as_bytes(), Arc::new(hit(300)));
+            cache.insert(0, format!("once-{i}").as_bytes(), &hit(300));
         }
         // Fingerprints of 64 bits: a false admission is a collision, about 2^-40 here.
         assert_eq!(cache.len(), 0);
@@ -403,7 +392,7 @@ mod tests {
                     cache.get::<u8>(0, token.as_bytes()).is_none(),
                     "round {round}"
                 );
-                cache.insert(0, token.as_bytes(), Arc::new(hit(300)));
+                cache.insert(0, token.as_bytes(), &hit(300));
             }
         }
         let held = tokens

@@ -292,7 +292,7 @@ impl<A> Shared<A> {
             nbf: None,
             iat: None,
         };
-        let token = Token::new(Arc::new(claims), times, None, TokenSource::Cookie);
+        let token = Token::new(claims, times, None, TokenSource::Cookie);
         let refresh = session.extended().and_then(|expires| {
             let (_, value) = self.sessions.raw_session_cookie(&parts.headers)?;
             let (name, cookies) = self

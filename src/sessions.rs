@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::cache::{Hit, Tag, Verified, ANY_SOURCE};
+use crate::cache::{Tag, Verified, ANY_SOURCE};
 use crate::cookies::{self, Limits};
 use crate::csrf::Csrf;
 use crate::error::{ConfigError, EncodeError, SessionError};
@@ -496,14 +496,13 @@ impl Sessions {
         token: &str,
     ) -> Result<Token<C>, SessionError> {
         self.decode_from(token, TokenSource::Cookie)
-            .map(|hit: Arc<Hit<C>>| hit.token.clone())
     }
 
     fn decode_from<C: DeserializeOwned + Send + Sync + 'static>(
         &self,
         token: &str,
         source: TokenSource,
-    ) -> Result<Arc<Hit<C>>, SessionError> {
+    ) -> Result<Token<C>, SessionError> {
         if token.is_empty() {
             return Err(SessionError::Missing);
         }
@@ -531,22 +530,22 @@ impl Sessions {
         &self,
         tag: Tag,
         token: &[u8],
-        decode: impl FnOnce() -> Result<Hit<C>, SessionError>,
-    ) -> Result<Arc<Hit<C>>, SessionError> {
+        decode: impl FnOnce() -> Result<Token<C>, SessionError>,
+    ) -> Result<Token<C>, SessionError> {
         let Some(verified) = &self.inner.verified else {
-            return decode().map(Arc::new);
+            return decode();
         };
         if let Some(hit) = verified.get::<C>(tag, token) {
             // The same check a decode makes, so the answer is the same. An expired entry stays
             // until evicted: refusing it again costs no decryption.
             self.inner
                 .validation
-                .check(&hit.token.times(), (self.inner.clock)())?;
+                .check(&hit.times(), (self.inner.clock)())?;
             return Ok(hit);
         }
-        let hit = Arc::new(decode()?);
-        verified.insert(tag, token, hit.clone());
-        Ok(hit)
+        let decoded = decode()?;
+        verified.insert(tag, token, &decoded);
+        Ok(decoded)
     }
 
     fn decode_with<C: DeserializeOwned>(
@@ -554,16 +553,19 @@ impl Sessions {
         codec: &Codec,
         token: &str,
         source: TokenSource,
-    ) -> Result<Hit<C>, SessionError> {
+    ) -> Result<Token<C>, SessionError> {
         let payload = codec.decrypt(token)?;
         let (claims, times) = self
             .inner
             .validation
             .parse(&payload, (self.inner.clock)())?;
-        Ok(Hit {
-            token: Token::new(Arc::new(claims), times, codec.format(), source),
+        Ok(Token::decoded(
+            claims,
+            times,
+            codec.format(),
+            source,
             payload,
-        })
+        ))
     }
 
     /// Encodes `claims` as a session token in the first configured format, adding `iat`, `exp`
@@ -760,7 +762,6 @@ impl Sessions {
         self.cached(tag, token.as_bytes(), || {
             self.decode_with(&source.codec, token, TokenSource::Cookie)
         })
-        .map(|hit: Arc<Hit<C>>| hit.token.clone())
     }
 
     /// The cookie name of source `tag` and the `Set-Cookie` values that store `token` under it,
@@ -900,24 +901,16 @@ pub(crate) struct Found<'s, C> {
     pub(crate) source: Option<&'s Source>,
     /// The index of `source` (the cache's tag), or `ANY_SOURCE` for a Bearer token.
     pub(crate) tag: Tag,
-    /// The verified session, as the cache holds it: the decrypted claims bytes (for a refresh)
-    /// are read through it only when needed, so a cache hit touches no more of it than the token.
-    hit: Arc<Hit<C>>,
 }
 
 impl<'s, C> Found<'s, C> {
-    fn new(hit: Arc<Hit<C>>, source: Option<&'s Source>, tag: Tag) -> Self {
-        Self {
-            token: hit.token.clone(),
-            source,
-            tag,
-            hit,
-        }
+    fn new(token: Token<C>, source: Option<&'s Source>, tag: Tag) -> Self {
+        Self { token, source, tag }
     }
 
-    /// The decrypted claims, as JSON bytes.
+    /// The decrypted claims, as JSON bytes (read only for a refresh).
     pub(crate) fn payload(&self) -> &[u8] {
-        &self.hit.payload
+        self.token.payload()
     }
 }
 

@@ -100,19 +100,25 @@ pub enum TokenSource {
 /// assert!(token.exp().is_some());
 /// ```
 pub struct Token<C = Claims> {
-    // Shared with the layer's cache of verified sessions: a request with a cached session gets
-    // its claims without a copy.
-    claims: Arc<C>,
+    // One allocation, shared with the layer's cache of verified sessions: a request with a
+    // cached session gets its claims without a copy, and touches one reference count.
+    inner: Arc<Inner<C>>,
+}
+
+struct Inner<C> {
+    claims: C,
     /// The time claims as the JSON had them, for the cache's re-check on every hit.
     times: Times,
     format: Option<Format>,
     source: TokenSource,
+    /// The decrypted JSON the claims came from (for a refresh); empty for a token built here.
+    payload: Vec<u8>,
 }
 
 impl<C> Token<C> {
     /// The claims.
     pub fn claims(&self) -> &C {
-        &self.claims
+        &self.inner.claims
     }
 
     /// Consumes the token and returns the claims (a copy when the layer's session cache still
@@ -121,46 +127,82 @@ impl<C> Token<C> {
     where
         C: Clone,
     {
-        Arc::unwrap_or_clone(self.claims)
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner.claims,
+            Err(shared) => shared.claims.clone(),
+        }
     }
 
     /// The `exp` claim in seconds since the Unix epoch, if the token has one.
     pub fn exp(&self) -> Option<i64> {
-        self.times.exp.map(whole)
+        self.inner.times.exp.map(whole)
     }
 
     /// The `iat` claim in seconds since the Unix epoch, if the token has one.
     pub fn iat(&self) -> Option<i64> {
-        self.times.iat.map(whole)
+        self.inner.times.iat.map(whole)
     }
 
     /// The raw time claims.
     pub(crate) fn times(&self) -> Times {
-        self.times
+        self.inner.times
     }
 
     /// The built-in format that decoded the token, or `None` for a custom [`Decoder`](crate::Decoder).
     pub fn format(&self) -> Option<Format> {
-        self.format
+        self.inner.format
     }
 
     /// Whether the token came from a cookie or from the `Authorization` header.
     pub fn source(&self) -> TokenSource {
-        self.source
+        self.inner.source
     }
 
+    /// A token built here rather than decoded (a database session's claims).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn new(
-        claims: Arc<C>,
+        claims: C,
         times: Times,
         format: Option<Format>,
         source: TokenSource,
     ) -> Self {
+        Self::decoded(claims, times, format, source, Vec::new())
+    }
+
+    /// A token decoded from `payload`.
+    pub(crate) fn decoded(
+        claims: C,
+        times: Times,
+        format: Option<Format>,
+        source: TokenSource,
+        payload: Vec<u8>,
+    ) -> Self {
         Self {
-            claims,
-            times,
-            format,
-            source,
+            inner: Arc::new(Inner {
+                claims,
+                times,
+                format,
+                source,
+                payload,
+            }),
         }
+    }
+
+    /// The decrypted JSON the claims came from; empty for a token that was not decoded.
+    pub(crate) fn payload(&self) -> &[u8] {
+        &self.inner.payload
+    }
+}
+
+impl<C: Send + Sync + 'static> Token<C> {
+    /// The shared allocation, as the cache of verified sessions holds it.
+    pub(crate) fn to_any(&self) -> Arc<dyn std::any::Any + Send + Sync> {
+        self.inner.clone()
+    }
+
+    /// The token whose allocation [`to_any`](Self::to_any) gave, if its claims are a `C`.
+    pub(crate) fn from_any(any: Arc<dyn std::any::Any + Send + Sync>) -> Option<Self> {
+        any.downcast::<Inner<C>>().ok().map(|inner| Self { inner })
     }
 }
 
@@ -168,10 +210,7 @@ impl<C> Token<C> {
 impl<C> Clone for Token<C> {
     fn clone(&self) -> Self {
         Self {
-            claims: Arc::clone(&self.claims),
-            times: self.times,
-            format: self.format,
-            source: self.source,
+            inner: Arc::clone(&self.inner),
         }
     }
 }
@@ -180,7 +219,7 @@ impl<C> Deref for Token<C> {
     type Target = C;
 
     fn deref(&self) -> &C {
-        &self.claims
+        &self.inner.claims
     }
 }
 
@@ -188,8 +227,8 @@ impl<C> Deref for Token<C> {
 impl<C> fmt::Debug for Token<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Token")
-            .field("format", &self.format)
-            .field("source", &self.source)
+            .field("format", &self.inner.format)
+            .field("source", &self.inner.source)
             .field("exp", &self.exp())
             .field("iat", &self.iat())
             .field("claims", &"REDACTED")
@@ -523,7 +562,7 @@ mod tests {
         let (claims, times) = V
             .parse::<Claims>(br#"{"accessToken":"very-secret"}"#, 0)
             .unwrap();
-        let token = Token::new(Arc::new(claims), times, None, TokenSource::Cookie);
+        let token = Token::new(claims, times, None, TokenSource::Cookie);
         assert!(!format!("{token:?}").contains("very-secret"));
     }
 }
