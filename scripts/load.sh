@@ -13,7 +13,9 @@
 #            scan-resistant cache may still keep a few entries across a cycle: quick_cache hits
 #            ~3% when 200,000 keys cycle through 10,000 entries, see the cache_choice bench.)
 # Every comparison runs $ROUNDS (2) times, alternating bare and layer, each run on a fresh
-# server; the summary takes the best of each figure over the rounds. Server on CPU 0, wrk on CPU
+# server; the summary takes the best of each figure over the rounds, and gives the medians and the
+# median over rounds of layer / bare (each layer run against the bare run just before it), which
+# move less on a machine whose speed drifts between runs. Server on CPU 0, wrk on CPU
 # 1, so they don't compete for one core. wrk sends the same pre-formatted requests (a Lua script
 # rotating through a file of Cookie values) to both servers. "server CPU" is the share of CPU 0
 # the server used: well under 100% for bare means wrk, not hyper, was the limit.
@@ -191,6 +193,8 @@ for case in "${cases[@]}"; do
     $1 == c {
       m = $2
       all[m] = all[m] " " $4
+      r = $3; sub(/\+.*/, "", r); rounds[r] = 1
+      if (!((m, r) in by) || $4 > by[m, r]) by[m, r] = $4
       if (!(m in rps) || $4 > rps[m]) { rps[m] = $4; rss[m] = $9 "->" $10; cpu[m] = $11 }
       if (!(m in p50) || $5 < p50[m]) p50[m] = $5
       if (!(m in p99) || $6 < p99[m]) p99[m] = $6
@@ -201,7 +205,9 @@ for case in "${cases[@]}"; do
       for (k = 1; k <= n; k++) { m = modes[k]
         if (!(m in rps)) continue
         printf "%-8s %-6s %11.0f %9d %9d %9d %22s %8s%%   median %.0f\n", c, m, rps[m], p50[m], p99[m], mx[m], rss[m], cpu[m], median(m) }
-      printf "%-8s layer/bare: throughput %.1f%% (medians %.1f%%), p99 %.2fx, p50 %.2fx\n", c, 100 * rps["layer"] / rps["bare"], 100 * median("layer") / median("bare"), p99["layer"] / p99["bare"], p50["layer"] / p50["bare"]
+      # In each round, the layer run against the bare run just before it (the steadiest figure).
+      for (r in rounds) if ((("layer", r) in by) && (("bare", r) in by)) all["pair"] = all["pair"] " " by["layer", r] / by["bare", r]
+      printf "%-8s layer/bare: throughput %.1f%% (medians %.1f%%, median of the rounds paired %.1f%%), p99 %.2fx, p50 %.2fx\n", c, 100 * rps["layer"] / rps["bare"], 100 * median("layer") / median("bare"), 100 * median("pair"), p99["layer"] / p99["bare"], p50["layer"] / p50["bare"]
       if ("base" in rps)
         printf "%-8s layer/base: throughput %.1f%% (medians %.1f%%), p99 %.2fx\n", c, 100 * rps["layer"] / rps["base"], 100 * median("layer") / median("base"), p99["layer"] / p99["base"]
     }' "$results"
