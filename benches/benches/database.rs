@@ -181,16 +181,19 @@ impl Fixture {
     }
 }
 
-/// Benchmarks `db.session(token)`, cycling through the tokens; counts the calls made, warm-up
-/// included, in `calls`. The loop runs inside the runtime and times itself.
+/// Benchmarks `db.session(token)`, cycling through the fixture's tokens, then checks that the
+/// database ran `per_call` lookup statements per call, warm-up included. The loop runs inside
+/// the runtime and times itself.
 fn bench_lookup(
     g: &mut BenchmarkGroup<'_, WallTime>,
     name: &str,
     rt: &Runtime,
+    fx: &Fixture,
     db: &Database,
-    tokens: &[String],
-    calls: &Cell<u64>,
+    per_call: u64,
 ) {
+    let calls = Cell::new(0);
+    let before = rt.block_on(fx.lookups());
     let mut next = 0;
     g.bench_function(name, |b| {
         b.iter_custom(|iters| {
@@ -198,7 +201,7 @@ fn bench_lookup(
             rt.block_on(async {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    let token = &tokens[next % tokens.len()];
+                    let token = &fx.tokens[next % fx.tokens.len()];
                     next += 1;
                     black_box(db.session(black_box(token)).await.unwrap());
                 }
@@ -206,6 +209,13 @@ fn bench_lookup(
             })
         })
     });
+    check(
+        &format!("database/{name}"),
+        calls.get(),
+        before,
+        rt.block_on(fx.lookups()),
+        per_call,
+    );
 }
 
 /// Checks the statements a group ran against what it should: `per_call` lookups per call.
@@ -241,28 +251,16 @@ fn lookups(c: &mut Criterion, rt: &Runtime, fx: &Fixture) {
             );
         }
     });
-    let calls = Cell::new(0);
-    let before = rt.block_on(fx.lookups());
-    bench_lookup(&mut g, "lookup_cached", rt, &db, &fx.tokens, &calls);
-    check(
-        "database/lookup_cached",
-        calls.get(),
-        before,
-        rt.block_on(fx.lookups()),
-        0,
-    );
+    bench_lookup(&mut g, "lookup_cached", rt, fx, &db, 0);
 
     // No cache: each call is one `SELECT … JOIN` round trip (the adapter's schema, no index on
     // "sessionToken": a scan of the 1,000 sessions).
-    let db = fx.database(Duration::ZERO);
-    let calls = Cell::new(0);
-    let before = rt.block_on(fx.lookups());
-    bench_lookup(&mut g, "lookup_query", rt, &db, &fx.tokens, &calls);
-    check(
-        "database/lookup_query",
-        calls.get(),
-        before,
-        rt.block_on(fx.lookups()),
+    bench_lookup(
+        &mut g,
+        "lookup_query",
+        rt,
+        fx,
+        &fx.database(Duration::ZERO),
         1,
     );
 
@@ -272,15 +270,12 @@ fn lookups(c: &mut Criterion, rt: &Runtime, fx: &Fixture) {
             .batch_execute(r#"CREATE UNIQUE INDEX ON sessions ("sessionToken"); ANALYZE sessions"#),
     )
     .unwrap();
-    let db = fx.database(Duration::ZERO);
-    let calls = Cell::new(0);
-    let before = rt.block_on(fx.lookups());
-    bench_lookup(&mut g, "lookup_query_indexed", rt, &db, &fx.tokens, &calls);
-    check(
-        "database/lookup_query_indexed",
-        calls.get(),
-        before,
-        rt.block_on(fx.lookups()),
+    bench_lookup(
+        &mut g,
+        "lookup_query_indexed",
+        rt,
+        fx,
+        &fx.database(Duration::ZERO),
         1,
     );
     g.finish();
