@@ -265,11 +265,10 @@ impl Verified {
 /// its throughput), and no real session is pushed out by it.
 ///
 /// A table of 64-bit hash fingerprints in sets of 8 (one cache line each), at least 4 times as
-/// many as the cache holds entries. A full set overwrites its ways in turn, so a token is remembered
-/// until about 8 others have landed in its set, and an active set as large as the cache itself
-/// is admitted. Only
-/// tokens that verified are ever offered, and a stale or colliding fingerprint only decides
-/// whether a verified token is stored: it never answers a lookup.
+/// many as the cache holds entries. A full set overwrites its ways in turn, so a token is
+/// remembered until about 8 others have landed in its set, and an active set as large as the
+/// cache itself is admitted. Only tokens that verified are ever offered, and a stale or colliding
+/// fingerprint only decides whether a verified token is stored: it never answers a lookup.
 struct Doorkeeper {
     sets: Box<[[AtomicU64; 8]]>,
     /// The next way to overwrite, shared by all sets: round-robin is as good as the oldest here.
