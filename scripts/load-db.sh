@@ -30,12 +30,9 @@ rounds=${ROUNDS:-2}
 sessions=${SESSIONS:-1000}
 die() { echo "load-db.sh: $*" >&2; exit 1; }
 
-command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 ||
-  { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || true
-for tool in wrk taskset curl psql; do
-  command -v $tool >/dev/null || die "$tool is required (psql: Debian's postgresql-client)"
-done
-[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on 0, wrk on 1)"
+. scripts/wrk-lib.sh
+wrk_setup load-db.sh
+command -v psql >/dev/null || die "psql is required (Debian's postgresql-client)"
 
 work=$(mktemp -d)
 # The cluster's owner (postgres, when we are root) must reach its data directory inside.
@@ -99,25 +96,7 @@ calls() {
 }
 
 # wrk: each request the next Cookie value of the file, requests formatted once at start-up.
-cat >"$work/rotate.lua" <<'EOF'
-local requests, n, i = {}, 0, 0
-function init(args)
-  for line in io.lines(args[1]) do
-    n = n + 1
-    requests[n] = wrk.format(nil, nil, { ["Cookie"] = line })
-  end
-  assert(n > 0, "no cookies in " .. args[1])
-end
-function request()
-  i = i % n + 1
-  return requests[i]
-end
-EOF
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# wrk's latency figures (123.45us, 1.30ms, 2.00s) in microseconds.
-to_us() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
-  printf "%.0f", n * (u == "s" ? 1e6 : u == "ms" ? 1e3 : u == "m" ? 6e7 : 1) }'; }
+write_rotate_lua "$work/rotate.lua"
 
 results=$work/results # mode round rps p50us p99us maxus requests lookups/s statements/s lookup% cpu%
 failed=0

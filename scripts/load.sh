@@ -42,12 +42,8 @@ for c in "${cases[@]}"; do
   case $c in cycling | single | unseen) ;; *) echo "load.sh: unknown case $c (cycling, single, unseen)" >&2; exit 2 ;; esac
 done
 
-command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 ||
-  { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || true
-for tool in wrk taskset curl; do
-  command -v $tool >/dev/null || { echo "load.sh: $tool is required" >&2; exit 1; }
-done
-[ "$(nproc)" -ge 2 ] || { echo "load.sh: needs 2 CPUs (server on 0, wrk on 1)" >&2; exit 1; }
+. scripts/wrk-lib.sh
+wrk_setup load.sh
 cargo build -q --release --example hyper
 bin=target/release/examples/hyper
 base_bin=
@@ -90,26 +86,7 @@ head -n "$cycling" "$tmp/all" >"$tmp/cycling"
 sed -n "2,$((pool + 1))p" "$tmp/all" >"$tmp/unseen"
 
 # wrk: each request the next Cookie value of the file, requests formatted once at start-up.
-cat >"$tmp/rotate.lua" <<'EOF'
-local requests, n, i = {}, 0, 0
-function init(args)
-  for line in io.lines(args[1]) do
-    n = n + 1
-    requests[n] = wrk.format(nil, nil, { ["Cookie"] = line })
-  end
-  assert(n > 0, "no cookies in " .. args[1])
-end
-function request()
-  i = i % n + 1
-  return requests[i]
-end
-EOF
-
-rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# wrk's latency figures (123.45us, 1.30ms, 2.00s) in microseconds.
-to_us() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
-  printf "%.0f", n * (u == "s" ? 1e6 : u == "ms" ? 1e3 : u == "m" ? 6e7 : 1) }'; }
+write_rotate_lua "$tmp/rotate.lua"
 
 results=$tmp/results # case mode round rps p50us p99us maxus requests rss_before rss_after cpu%
 run() { # $1 = case, $2 = bare|layer, $3 = round
@@ -128,12 +105,12 @@ run() { # $1 = case, $2 = bare|layer, $3 = round
   [ "$case" = unseen ] && warm=$tmp/single
   taskset -c 1 wrk -t1 -c"$conns" -d3s -s "$tmp/rotate.lua" "http://127.0.0.1:$port/" -- "$warm" >/dev/null
   local before ticks0 out after ticks1
-  before=$(rss "$pid")
+  before=$(rss_kib "$pid")
   ticks0=$(cpu_ticks "$pid")
   out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$tmp/rotate.lua" \
     "http://127.0.0.1:$port/" -- "$tmp/$case")
   ticks1=$(cpu_ticks "$pid")
-  after=$(rss "$pid")
+  after=$(rss_kib "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
   if grep -q "Non-2xx" <<<"$out"; then
     echo "load.sh: $case $mode: non-2xx responses (every cookie must be accepted)" >&2

@@ -17,12 +17,8 @@ conns=${4:-64}
 repeat=${REPEAT:-2}
 read -r -a layer_flags <<<"${LAYER_FLAGS:-}"
 
-command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 ||
-  { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || true
-for tool in wrk taskset curl; do
-  command -v $tool >/dev/null || { echo "rss.sh: $tool is required" >&2; exit 1; }
-done
-[ "$(nproc)" -ge 2 ] || { echo "rss.sh: needs 2 CPUs (server on 0, wrk on 1)" >&2; exit 1; }
+. scripts/wrk-lib.sh
+wrk_setup rss.sh
 cargo build -q --release --example hyper
 bin=target/release/examples/hyper
 
@@ -42,30 +38,11 @@ env -u NEXTAUTH_SECRET -u AUTH_SECRET -u NEXTAUTH_URL -u AUTH_URL "$bin" --mint 
   2>/dev/null >"$tmp/cookies"
 [ "$(wc -l <"$tmp/cookies")" -eq "$sessions" ] || { echo "rss.sh: minting failed" >&2; exit 1; }
 
-# wrk: the sessions in turn, requests formatted once. After a margin over $requests (wrk drops
-# the requests in flight when it stops, and asks for some it never sends) the thread stops and
-# drops a file; wrk itself only finishes at
-# the end of its duration or on SIGINT, which the loop below sends when it sees the file.
-cat >"$tmp/rotate.lua" <<'EOF'
-local requests, n, i, sent, limit, flag, repeat_ = {}, 0, 0, 0, 0, nil, 1
-function init(args)
-  for line in io.lines(args[1]) do
-    n = n + 1
-    requests[n] = wrk.format(nil, nil, { ["Cookie"] = line })
-  end
-  assert(n > 0, "no cookies in " .. args[1])
-  limit, flag, repeat_ = tonumber(args[2]), args[3], tonumber(args[4])
-end
-function request()
-  sent = sent + 1
-  if sent == limit then
-    io.open(flag, "w"):close()
-    wrk.thread:stop()
-  end
-  i = i % (n * repeat_) + 1
-  return requests[math.floor((i - 1) / repeat_) + 1]
-end
-EOF
+# wrk: the sessions in turn ($repeat times each), requests formatted once. After a margin over
+# $requests (wrk drops the requests in flight when it stops, and asks for some it never sends)
+# the thread stops and drops a file; wrk itself only finishes at the end of its duration or on
+# SIGINT, which the loop below sends when it sees the file.
+write_rotate_lua "$tmp/rotate.lua"
 
 port=$((20000 + RANDOM % 20000))
 env -u NEXTAUTH_SECRET -u AUTH_SECRET -u NEXTAUTH_URL -u AUTH_URL PORT=$port \
@@ -75,11 +52,11 @@ for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; 
 kill -0 "$pid" 2>/dev/null || { echo "rss.sh: server did not start:" >&2; cat "$tmp/server.log" >&2; exit 1; }
 
 echo "hyper example with AuthLayer (flags: ${LAYER_FLAGS:-none}): $requests requests over $sessions sessions, each $repeat times in a row, $conns connections, RSS every ${interval}s"
-echo "RSS at start: $(awk '/VmRSS/ {print $2}' "/proc/$pid/status") KiB"
+echo "RSS at start: $(rss_kib "$pid") KiB"
 (
   start=$(date +%s.%N)
   while sleep "$interval"; do
-    kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null) || exit 0
+    kb=$(rss_kib "$pid" 2>/dev/null) || exit 0
     printf '%s %s\n' "$(awk -v s="$start" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }')" "$kb"
   done
 ) >"$tmp/samples" &
@@ -95,7 +72,7 @@ wrk_pid=
 out=$(cat "$tmp/wrk.out")
 kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true; sampler=
 kill -0 "$pid" 2>/dev/null || { echo "rss.sh: the server died" >&2; cat "$tmp/server.log" >&2; exit 1; }
-echo "RSS at end: $(awk '/VmRSS/ {print $2}' "/proc/$pid/status") KiB"
+echo "RSS at end: $(rss_kib "$pid") KiB"
 if grep -q "Non-2xx" <<<"$out"; then
   echo "rss.sh: non-2xx responses (every cookie must be accepted)" >&2; echo "$out" >&2; exit 1
 fi
