@@ -230,3 +230,26 @@ fn a_cache_turned_off_decodes_every_time() {
     assert!(!std::ptr::eq(a.claims(), b.claims()));
     assert_eq!(a["name"], b["name"]);
 }
+
+#[test]
+fn a_cached_tokens_non_utf8_variant_is_malformed() {
+    // The cache is looked up with the cookie's raw bytes; bytes that are not UTF-8 never match
+    // a stored token and are refused as a decode refuses them.
+    let layer = support::layer(Format::V5);
+    let cookie = support::session_cookie(&layer, json!({"name": "Ada"}));
+    let headers = cookie_headers(&cookie);
+    for _ in 0..3 {
+        let _: Token = layer.sessions().read(&headers).unwrap(); // stored from the second read
+    }
+    let mut bytes = cookie.into_bytes();
+    let at = bytes.len() - 5;
+    bytes[at] = 0xff;
+    let mut bad = HeaderMap::new();
+    bad.insert(COOKIE, http::HeaderValue::from_bytes(&bytes).unwrap());
+    for _ in 0..2 {
+        assert_eq!(
+            layer.sessions().read::<Claims>(&bad).unwrap_err(),
+            SessionError::Malformed
+        );
+    }
+}
