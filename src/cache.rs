@@ -75,17 +75,20 @@ impl Hash for Key {
     }
 }
 
+/// How many of a token's last bytes the table hashes.
+const TAIL: usize = 32;
+
 impl Hash for Lookup<'_> {
-    /// Hashes the token's length and its last 64 bytes (a JWE ends with its random IV,
-    /// ciphertext and tag), not all of its hundreds: equality still compares every byte. Only
-    /// verified tokens are ever stored, so a client cannot choose keys that collide in the table;
-    /// a colliding lookup costs one comparison.
+    /// Hashes the token's length and its last 32 bytes (a JWE ends with its authentication tag,
+    /// 128 or 256 random-looking bits in 22 or 43 base64url characters), not all of its hundreds:
+    /// equality still compares every byte. Only verified tokens are ever stored, so a client
+    /// cannot choose keys that collide in the table; a colliding lookup costs one comparison.
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.tag.hash(state);
         self.claims.hash(state);
         let bytes = self.token;
         state.write_usize(bytes.len());
-        state.write(&bytes[bytes.len().saturating_sub(64)..]);
+        state.write(&bytes[bytes.len().saturating_sub(TAIL)..]);
     }
 }
 

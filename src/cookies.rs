@@ -112,25 +112,19 @@ pub(crate) fn read<'h>(
     name: &str,
     limits: Limits,
 ) -> Result<Option<Cow<'h, str>>, SessionError> {
-    match read_bytes(headers, name, limits)? {
-        None => Ok(None),
-        Some(Cow::Borrowed(raw)) => std::str::from_utf8(raw)
-            .map(|text| Some(Cow::Borrowed(text)))
-            .map_err(|_| SessionError::Malformed),
-        Some(Cow::Owned(raw)) => String::from_utf8(raw)
-            .map(|text| Some(Cow::Owned(text)))
-            .map_err(|_| SessionError::Malformed),
-    }
+    read_bytes(headers, name, limits)?
+        .map(Sent::into_text)
+        .transpose()
 }
 
-/// As [`read`], without checking that the value is UTF-8 unless it has to be percent-decoded:
-/// the cache of verified sessions is looked up with these bytes, and only a miss needs the text
-/// (every stored token is text, so bytes equal to one are too).
+/// As [`read`], as sent: neither percent-decoded nor checked as UTF-8 when it is a single cookie.
+/// The cache of verified sessions is looked up with these bytes, and only a miss needs the text
+/// ([`Sent::text`]).
 pub(crate) fn read_bytes<'h>(
     headers: &'h HeaderMap,
     name: &str,
     limits: Limits,
-) -> Result<Option<Cow<'h, [u8]>>, SessionError> {
+) -> Result<Option<Sent<'h>>, SessionError> {
     let mut bare: Option<&[u8]> = None;
     let mut chunks: Vec<(u32, &[u8])> = Vec::new();
     let mut total = 0usize;
@@ -171,7 +165,10 @@ pub(crate) fn read_bytes<'h>(
             None if foreign => Err(SessionError::Malformed),
             None => Ok(None),
             Some(_) if foreign => Err(SessionError::Malformed),
-            Some(value) => text_bytes(value).map(Some),
+            Some(value) => Ok(Some(Sent {
+                bytes: Cow::Borrowed(value),
+                escaped: true,
+            })),
         };
     }
     if bare.is_some() || foreign {
@@ -187,11 +184,63 @@ pub(crate) fn read_bytes<'h>(
     {
         return Err(SessionError::Malformed);
     }
+    // Each chunk is decoded on its own before they are joined, as SessionStore joins the values
+    // `cookie.parse` decoded.
     let mut joined = Vec::with_capacity(total);
     for (_, value) in chunks {
         joined.extend_from_slice(&text_bytes(value)?);
     }
-    Ok(Some(Cow::Owned(joined)))
+    Ok(Some(Sent {
+        bytes: Cow::Owned(joined),
+        escaped: false,
+    }))
+}
+
+/// A session cookie's value as [`read_bytes`] found it.
+pub(crate) struct Sent<'h> {
+    bytes: Cow<'h, [u8]>,
+    /// A single cookie as sent, which may hold percent-escapes; chunks are joined decoded.
+    escaped: bool,
+}
+
+impl<'h> Sent<'h> {
+    /// The bytes the cache of verified sessions is keyed by. Every stored token is text without
+    /// `%` (a JWE is base64url and dots), so bytes equal to a stored key decode to themselves,
+    /// and a hit needs neither the percent-decoding nor the UTF-8 check.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The value as `cookie.parse` gives it: percent-decoded when that succeeds, and UTF-8.
+    pub(crate) fn text(&self) -> Result<Cow<'_, str>, SessionError> {
+        if self.escaped {
+            text(&self.bytes)
+        } else {
+            std::str::from_utf8(&self.bytes)
+                .map(Cow::Borrowed)
+                .map_err(|_| SessionError::Malformed)
+        }
+    }
+
+    /// [`text`](Self::text), owning nothing it does not have to.
+    pub(crate) fn into_text(self) -> Result<Cow<'h, str>, SessionError> {
+        match (self.bytes, self.escaped) {
+            (Cow::Borrowed(raw), true) => text(raw),
+            (Cow::Borrowed(raw), false) => std::str::from_utf8(raw)
+                .map(Cow::Borrowed)
+                .map_err(|_| SessionError::Malformed),
+            (Cow::Owned(raw), escaped) => {
+                let decoded = if escaped {
+                    text(&raw)?.into_owned().into_bytes()
+                } else {
+                    raw
+                };
+                String::from_utf8(decoded)
+                    .map(Cow::Owned)
+                    .map_err(|_| SessionError::Malformed)
+            }
+        }
+    }
 }
 
 /// `Authorization: Bearer <token>`, read exactly as `getToken` reads it: a case-sensitive

@@ -340,9 +340,8 @@ impl Sessions {
             // The cache is looked up with the cookie's bytes; only a miss needs them as text.
             let result = match cookies::read_bytes(headers, &source.name, self.inner.limits) {
                 Ok(None) => continue,
-                Ok(Some(value)) => self.cached(tag, &value, || {
-                    let text = std::str::from_utf8(&value).map_err(|_| SessionError::Malformed)?;
-                    self.decode_with(&source.codec, text, TokenSource::Cookie)
+                Ok(Some(sent)) => self.cached(tag, sent.bytes(), || {
+                    self.decode_with(&source.codec, &sent.text()?, TokenSource::Cookie)
                 }),
                 Err(error) => Err(error),
             };

@@ -232,6 +232,40 @@ fn a_cache_turned_off_decodes_every_time() {
 }
 
 #[test]
+fn a_percent_encoded_spelling_of_a_cached_token_reads_as_the_token() {
+    // The cache is looked up with the cookie as sent; `cookie.parse` decodes `%2E` to `.`, so a
+    // spelling with escapes is the same session, whether the plain one is cached or not, and
+    // after it was read a few times itself.
+    let layer = support::layer(Format::V5);
+    let cookie = support::session_cookie(&layer, json!({"name": "Ada"}));
+    let (name, value) = cookie.split_once('=').unwrap();
+    // A v5 token's empty key segment makes `..`: one of its dots in lower case.
+    let escaped = value.replacen("..", "%2E%2e", 1).replace('.', "%2E");
+    assert!(
+        escaped.contains("%2e") && !escaped.contains('.'),
+        "{escaped}"
+    );
+    let escaped = cookie_headers(&format!("{name}={escaped}"));
+    let plain = cookie_headers(&cookie);
+    for round in 0..4 {
+        let token: Token = layer.sessions().read(&escaped).unwrap();
+        assert_eq!(token["name"], "Ada", "round {round}");
+        if round == 1 {
+            for _ in 0..3 {
+                let _: Token = layer.sessions().read(&plain).unwrap();
+            }
+        }
+    }
+    // A malformed escape is no token, cached plain spelling or not (`cookie.parse` keeps the raw
+    // value, which does not decrypt).
+    let broken = cookie_headers(&format!("{name}={}", value.replacen('.', "%2", 1)));
+    assert_eq!(
+        layer.sessions().read::<Claims>(&broken).unwrap_err(),
+        SessionError::Malformed
+    );
+}
+
+#[test]
 fn a_cached_tokens_non_utf8_variant_is_malformed() {
     // The cache is looked up with the cookie's raw bytes; bytes that are not UTF-8 never match
     // a stored token and are refused as a decode refuses them.
