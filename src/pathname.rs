@@ -155,6 +155,13 @@ pub(crate) fn collapse_slashes(path: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether `path` is its only form: already Next's pathname ([`normalize`] borrows it) and
+/// without a run of slashes ([`collapse_slashes`] borrows it), so [`Forms::of`] would derive
+/// nothing. The common case, checked without building the forms.
+pub(crate) fn is_sole_form(path: &str) -> bool {
+    is_normal(path) && !path.contains("//")
+}
+
 /// The spellings of one request path that the layer decides on: the path as sent, Next's
 /// pathname, and each with runs of slashes collapsed. Only the forms that differ from the path
 /// as sent are computed, so the common case allocates nothing.
@@ -251,6 +258,40 @@ mod tests {
             ("", "/"),
         ] {
             assert_eq!(normalize(path), expected, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn a_sole_form_is_what_forms_derives_nothing_for() {
+        // `Policy::passes` decides a path with `is_sole_form` as if `Forms::of` gave only the
+        // path: every path over these characters up to 5 long, where it says so, must have no
+        // other form.
+        const ALPHABET: [&str; 10] = ["/", ".", "a", "%", "2", "e", "\\", " ", "\u{e9}", "\t"];
+        let mut paths = vec![String::new()];
+        let mut sole = 0;
+        for _ in 0..5 {
+            paths = paths
+                .iter()
+                .flat_map(|p| ALPHABET.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            for path in &paths {
+                if is_sole_form(path) {
+                    sole += 1;
+                    let forms = Forms::of(path);
+                    assert_eq!(
+                        forms.iter().collect::<Vec<_>>(),
+                        [path.as_str()],
+                        "{path:?}"
+                    );
+                }
+            }
+        }
+        assert!(sole > 1000, "the fast path covers common paths: {sole}");
+        for path in ["/", "/dashboard", "/api/users/1", "/a.b/c..d/_next/x"] {
+            assert!(is_sole_form(path), "{path}");
+        }
+        for path in ["//x", "/a/../b", "/a/%2e/b", "/a\\b", "/\u{e9}", "/a b", ""] {
+            assert!(!is_sole_form(path), "{path:?}");
         }
     }
 

@@ -10,7 +10,7 @@ use http::{Extensions, HeaderValue, Method, Uri};
 
 use crate::error::ConfigError;
 use crate::matcher::Matcher;
-use crate::pathname::Forms;
+use crate::pathname::{self, Forms};
 use crate::token::whole_seconds;
 
 /// How the built-in skip list (the auth path, `/_next`, `/favicon.ico`) matches request paths.
@@ -187,6 +187,20 @@ impl Policy {
     pub(crate) fn passes(&self, uri: &Uri, extensions: &Extensions) -> bool {
         let path = uri.path();
         let original = request_uri(uri, extensions).path();
+        if original == path && pathname::is_sole_form(path) {
+            // The general case below with `path` as the only form, without building `Forms`.
+            if self.matcher.as_ref().is_some_and(|m| !m.is_match(path)) {
+                #[cfg(feature = "tracing")]
+                tracing::trace!(path, "tower-nextauth: not matched, passing through");
+                return true;
+            }
+            let skipped = self.skips(path);
+            #[cfg(feature = "tracing")]
+            if skipped {
+                tracing::trace!(path, "tower-nextauth: on the skip list, passing through");
+            }
+            return skipped;
+        }
         let primary = Forms::of(original);
         let secondary = (original != path).then(|| Forms::of(path));
         let forms = || primary.iter().chain(secondary.iter().flat_map(Forms::iter));
