@@ -12,10 +12,11 @@
 #            $UNSEEN_POOL requests earlier, beyond any cache bound smaller than that. (A
 #            scan-resistant cache may still keep a few entries across a cycle: quick_cache hits
 #            ~3% when 200,000 keys cycle through 10,000 entries, see the cache_choice bench.)
-# Every comparison runs $ROUNDS (2) times, alternating bare and layer, each run on a fresh
-# server; the summary takes the best of each figure over the rounds, and gives the medians and the
-# median over rounds of layer / bare (each layer run against the bare run just before it), which
-# move less on a machine whose speed drifts between runs. Server on CPU 0, wrk on CPU
+# Every comparison runs $ROUNDS (2) times, alternating bare and layer (which one goes first
+# alternates too), each run on a fresh server; the summary takes the best of each figure over the
+# rounds, and gives the medians and the median over rounds of layer / bare (each layer run
+# against the bare run of its round), which move less on a machine whose speed drifts between
+# runs. Server on CPU 0, wrk on CPU
 # 1, so they don't compete for one core. wrk sends the same pre-formatted requests (a Lua script
 # rotating through a file of Cookie values) to both servers. "server CPU" is the share of CPU 0
 # the server used: well under 100% for bare means wrk, not hyper, was the limit.
@@ -150,9 +151,13 @@ attempt() { # $1 = case, $2 = mode, $3 = round
 for case in "${cases[@]}"; do
   retries_left=${RETRIES:-2}
   for round in $(seq "$rounds"); do
-    attempt "$case" bare "$round"
-    attempt "$case" layer "$round"
-    [ -z "$base_bin" ] || attempt "$case" base "$round"
+    # The modes take turns going first (bare, layer, base; then layer, base, bare; ...): on a
+    # machine whose speed drifts within a round, no mode always gets the first slot.
+    modes=(bare layer)
+    [ -z "$base_bin" ] || modes+=(base)
+    for k in "${!modes[@]}"; do
+      attempt "$case" "${modes[(k + round - 1) % ${#modes[@]}]}" "$round"
+    done
   done
 done
 
