@@ -211,6 +211,63 @@ fn layer(c: &mut Criterion) {
     g.finish();
 }
 
+/// The load test's server work without its network: the `hyper` example's handler (it answers
+/// `hello <name>` from the default claims map) bare and through a layer with the default clock
+/// and cache, each request carrying the next of 1,000 distinct v5 sessions (~270 B of claims),
+/// so the cache's entries and the claims are as cold as 1,000 sessions make them.
+/// `cargo bench -p tower-nextauth-benches --bench decode -- cycling/`
+fn cycling(c: &mut Criterion) {
+    use tower_nextauth::Token;
+    let auth = Builder::new().secret(SECRET).build().unwrap();
+    let name = auth.sessions().cookie_names().next().unwrap().to_owned();
+    let cookies: Vec<HeaderValue> = (0..1000)
+        .map(|i| {
+            let mut claims = json!({
+                "name": format!("Load Test {i:07}"),
+                "email": format!("load.test.{i:07}@example.com"),
+                "picture": format!("https://avatars.example.com/u/{i:07}.png?size=96"),
+                "sub": format!("user-{i:07}"),
+                "role": "member",
+            });
+            let len = claims.to_string().len();
+            claims["org"] = "x".repeat(270usize.saturating_sub(len + 10)).into();
+            let jwe = auth.sessions().encode(&claims).unwrap();
+            HeaderValue::from_str(&format!("{name}={jwe}")).unwrap()
+        })
+        .collect();
+    let hello = service_fn(|req: Request<()>| async move {
+        let name = req
+            .extensions()
+            .get::<Token>()
+            .and_then(|t| t["name"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "anonymous".to_owned());
+        Ok::<_, Infallible>(Response::new(bytes::Bytes::from(format!("hello {name}\n"))))
+    });
+    let mut layered = auth.layer(hello);
+    let mut bare = hello;
+    let mut next = 0;
+    let mut request = || {
+        next = (next + 1) % cookies.len();
+        let mut req = Request::get("/").body(()).unwrap();
+        req.headers_mut()
+            .insert(http::header::COOKIE, cookies[next].clone());
+        req
+    };
+    // Every session is read twice first, so the cache holds them all.
+    for _ in 0..2 * cookies.len() {
+        let res = now(layered.call(request())).unwrap();
+        assert_ne!(res.body().as_ref(), b"hello anonymous\n");
+    }
+    let mut g = c.benchmark_group("cycling");
+    g.bench_function("1000_sessions_bare", |b| {
+        b.iter(|| now(bare.call(black_box(request()))).unwrap())
+    });
+    g.bench_function("1000_sessions_through_auth_layer", |b| {
+        b.iter(|| now(layered.call(black_box(request()))).unwrap())
+    });
+    g.finish();
+}
+
 /// The cache of verified sessions: a hit; a miss on a token's first sight (decoded, remembered by
 /// the doorkeeper, not kept); a token's first two reads (the second one decodes again and keeps
 /// it); and a hit whose claims have expired since (refused without decrypting).
@@ -418,5 +475,5 @@ fn scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode, cache, layer, matcher, scaling);
+criterion_group!(benches, decode, cache, layer, cycling, matcher, scaling);
 criterion_main!(benches);
