@@ -220,6 +220,7 @@ fn cycling(c: &mut Criterion) {
     use tower_nextauth::Token;
     let auth = Builder::new().secret(SECRET).build().unwrap();
     let name = auth.sessions().cookie_names().next().unwrap().to_owned();
+    // The sessions `hyper --mint` makes for scripts/load.sh (a bench cannot call an example).
     let cookies: Vec<HeaderValue> = (0..1000)
         .map(|i| {
             let mut claims = json!({
