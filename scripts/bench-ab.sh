@@ -29,7 +29,9 @@ measure() { # $1 = source tree, $2 = target dir
          END { n = split(out, f, " "); if (n != 2) exit 1; printf "%.0f %.0f\n", f[1], f[2] }'
 }
 
-here_target=${CARGO_TARGET_DIR:-target}
+# Absolute: criterion writes its reports under the target directory as the bench binary sees it,
+# and the binary runs in benches/, so a relative one would land in the source tree.
+here_target=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 base_target=$cache/target
 echo "building both (the first round also warms the builds up)..."
 measure . "$here_target" >/dev/null
