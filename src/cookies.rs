@@ -165,10 +165,7 @@ pub(crate) fn read_bytes<'h>(
             None if foreign => Err(SessionError::Malformed),
             None => Ok(None),
             Some(_) if foreign => Err(SessionError::Malformed),
-            Some(value) => Ok(Some(Sent {
-                bytes: Cow::Borrowed(value),
-                escaped: true,
-            })),
+            Some(value) => Ok(Some(Sent::Single(value))),
         };
     }
     if bare.is_some() || foreign {
@@ -190,17 +187,15 @@ pub(crate) fn read_bytes<'h>(
     for (_, value) in chunks {
         joined.extend_from_slice(&text_bytes(value)?);
     }
-    Ok(Some(Sent {
-        bytes: Cow::Owned(joined),
-        escaped: false,
-    }))
+    Ok(Some(Sent::Joined(joined)))
 }
 
 /// A session cookie's value as [`read_bytes`] found it.
-pub(crate) struct Sent<'h> {
-    bytes: Cow<'h, [u8]>,
-    /// A single cookie as sent, which may hold percent-escapes; chunks are joined decoded.
-    escaped: bool,
+pub(crate) enum Sent<'h> {
+    /// A single cookie, as sent: it may hold percent-escapes.
+    Single(&'h [u8]),
+    /// Chunks, each decoded on its own before they were joined.
+    Joined(Vec<u8>),
 }
 
 impl<'h> Sent<'h> {
@@ -208,37 +203,27 @@ impl<'h> Sent<'h> {
     /// `%` (a JWE is base64url and dots), so bytes equal to a stored key decode to themselves,
     /// and a hit needs neither the percent-decoding nor the UTF-8 check.
     pub(crate) fn bytes(&self) -> &[u8] {
-        &self.bytes
+        match self {
+            Self::Single(raw) => raw,
+            Self::Joined(joined) => joined,
+        }
     }
 
     /// The value as `cookie.parse` gives it: percent-decoded when that succeeds, and UTF-8.
     pub(crate) fn text(&self) -> Result<Cow<'_, str>, SessionError> {
-        if self.escaped {
-            text(&self.bytes)
-        } else {
-            std::str::from_utf8(&self.bytes)
-                .map(Cow::Borrowed)
-                .map_err(|_| SessionError::Malformed)
+        match self {
+            Self::Single(raw) => text(raw),
+            Self::Joined(joined) => utf8(joined).map(Cow::Borrowed),
         }
     }
 
-    /// [`text`](Self::text), owning nothing it does not have to.
+    /// [`text`](Self::text), borrowing from the headers where it can.
     pub(crate) fn into_text(self) -> Result<Cow<'h, str>, SessionError> {
-        match (self.bytes, self.escaped) {
-            (Cow::Borrowed(raw), true) => text(raw),
-            (Cow::Borrowed(raw), false) => std::str::from_utf8(raw)
-                .map(Cow::Borrowed)
+        match self {
+            Self::Single(raw) => text(raw),
+            Self::Joined(joined) => String::from_utf8(joined)
+                .map(Cow::Owned)
                 .map_err(|_| SessionError::Malformed),
-            (Cow::Owned(raw), escaped) => {
-                let decoded = if escaped {
-                    text(&raw)?.into_owned().into_bytes()
-                } else {
-                    raw
-                };
-                String::from_utf8(decoded)
-                    .map(Cow::Owned)
-                    .map_err(|_| SessionError::Malformed)
-            }
         }
     }
 }
@@ -336,13 +321,18 @@ pub(crate) fn trim(bytes: &[u8]) -> &[u8] {
 /// A cookie value as text. `cookie.parse` percent-decodes values that contain `%` and keeps the
 /// raw value when that fails; session tokens never contain `%`, so the raw value is the rule.
 pub(crate) fn text(value: &[u8]) -> Result<Cow<'_, str>, SessionError> {
-    let raw = std::str::from_utf8(value).map_err(|_| SessionError::Malformed)?;
+    let raw = utf8(value)?;
     if memchr::memchr(b'%', value).is_some() {
         if let Some(decoded) = decode_uri_component(raw) {
             return Ok(Cow::Owned(decoded.into_owned()));
         }
     }
     Ok(Cow::Borrowed(raw))
+}
+
+/// `bytes` as UTF-8 text; a session value that is not is malformed.
+fn utf8(bytes: &[u8]) -> Result<&str, SessionError> {
+    std::str::from_utf8(bytes).map_err(|_| SessionError::Malformed)
 }
 
 /// [`text`] as bytes: a value without `%` is returned as it is, unchecked.
