@@ -188,22 +188,23 @@ impl Policy {
         let path = uri.path();
         let original = request_uri(uri, extensions).path();
         if original == path && pathname::is_sole_form(path) {
-            // The general case below with `path` as the only form, without building `Forms`.
-            if self.matcher.as_ref().is_some_and(|m| !m.is_match(path)) {
-                #[cfg(feature = "tracing")]
-                tracing::trace!(path, "tower-nextauth: not matched, passing through");
-                return true;
-            }
-            let skipped = self.skips(path);
-            #[cfg(feature = "tracing")]
-            if skipped {
-                tracing::trace!(path, "tower-nextauth: on the skip list, passing through");
-            }
-            return skipped;
+            // The common case: `path` is its only form, so `Forms` need not be built.
+            return self.passes_forms(path, || std::iter::once(path));
         }
         let primary = Forms::of(original);
         let secondary = (original != path).then(|| Forms::of(path));
-        let forms = || primary.iter().chain(secondary.iter().flat_map(Forms::iter));
+        self.passes_forms(path, || {
+            primary.iter().chain(secondary.iter().flat_map(Forms::iter))
+        })
+    }
+
+    /// [`passes`](Self::passes) for the spellings `forms` gives (each call, all of them again).
+    fn passes_forms<'f, I>(&self, path: &str, forms: impl Fn() -> I) -> bool
+    where
+        I: Iterator<Item = &'f str>,
+    {
+        #[cfg(not(feature = "tracing"))]
+        let _ = path;
         if let Some(m) = &self.matcher {
             if !forms().any(|form| m.is_match(form)) {
                 #[cfg(feature = "tracing")]
