@@ -19,6 +19,7 @@
 
 use std::cell::Cell;
 use std::convert::Infallible;
+use std::future::Future;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -182,8 +183,7 @@ impl Fixture {
 }
 
 /// Benchmarks `db.session(token)`, cycling through the fixture's tokens, then checks that the
-/// database ran `per_call` lookup statements per call, warm-up included. The loop runs inside
-/// the runtime and times itself.
+/// database ran `per_call` lookup statements per call.
 fn bench_lookup(
     g: &mut BenchmarkGroup<'_, WallTime>,
     name: &str,
@@ -191,6 +191,24 @@ fn bench_lookup(
     fx: &Fixture,
     db: &Database,
     per_call: u64,
+) {
+    bench_counted(g, name, rt, fx, per_call, |i| {
+        let token = &fx.tokens[i % fx.tokens.len()];
+        async move {
+            black_box(db.session(black_box(token)).await.unwrap());
+        }
+    });
+}
+
+/// Benchmarks `call(i)` for i = 0, 1, 2, …, then checks that the database ran `per_call` lookup
+/// statements per call, warm-up included. The loop runs inside the runtime and times itself.
+fn bench_counted<F: Future<Output = ()>>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    rt: &Runtime,
+    fx: &Fixture,
+    per_call: u64,
+    mut call: impl FnMut(usize) -> F,
 ) {
     let calls = Cell::new(0);
     let before = rt.block_on(fx.lookups());
@@ -201,9 +219,8 @@ fn bench_lookup(
             rt.block_on(async {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    let token = &fx.tokens[next % fx.tokens.len()];
+                    call(next).await;
                     next += 1;
-                    black_box(db.session(black_box(token)).await.unwrap());
                 }
                 start.elapsed()
             })
@@ -321,31 +338,13 @@ fn layer(c: &mut Criterion, rt: &Runtime, fx: &Fixture) {
                 assert_eq!(&res.body()[..], b"ok", "the handler got the session");
             }
         });
-        let calls = Cell::new(0);
-        let before = rt.block_on(fx.lookups());
         let mut svc = svc;
-        let mut next = 0;
-        g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                calls.set(calls.get() + iters);
-                rt.block_on(async {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let req = request(&cookies[next % cookies.len()]);
-                        next += 1;
-                        black_box(svc.call(black_box(req)).await.unwrap());
-                    }
-                    start.elapsed()
-                })
-            })
+        bench_counted(&mut g, name, rt, fx, per_call, |i| {
+            let call = svc.call(black_box(request(&cookies[i % cookies.len()])));
+            async move {
+                black_box(call.await.unwrap());
+            }
         });
-        check(
-            &format!("database/{name}"),
-            calls.get(),
-            before,
-            rt.block_on(fx.lookups()),
-            per_call,
-        );
     }
     g.finish();
 }
