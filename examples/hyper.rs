@@ -4,10 +4,16 @@
 //! NEXTAUTH_SECRET=… cargo run --example hyper            # listens on 127.0.0.1:3001
 //! cargo run --example hyper -- --no-auth                 # the same service without the layer
 //! cargo run --example hyper -- --no-cache                # the layer, decrypting every request
+//! cargo run --example hyper -- --no-auth --burn 700      # bare, plus ~1 µs of busy work a request
 //! ```
 //!
 //! Every path answers `hello <name>` from the session's `name` claim. Without a secret it uses
 //! the embedded development secret of the quickstart (and says so). `PORT` sets the port.
+//!
+//! `--burn N` makes the handler spin N rounds of a multiply-add chain (about 1.4 ns each here)
+//! before answering: `scripts/load.sh`'s control mode, bare hyper costing as much CPU a request
+//! as the layer without doing any of its work, to tell what the layer does to latency from what
+//! any extra CPU does to a saturated server.
 //!
 //! `--mint [N]` prints N (default 1) valid session cookies for that secret, one `name=value` per
 //! line, and exits, for load tests (`scripts/load.sh`, `scripts/rss.sh`). Every session is
@@ -31,7 +37,13 @@ use tower_nextauth::{Builder, Sessions, Token};
 
 const DEV_SECRET: &str = "tower-nextauth-quickstart-development-secret";
 
-async fn hello(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn hello(req: Request<Incoming>, burn: u32) -> Result<Response<Full<Bytes>>, Infallible> {
+    // A dependent chain the optimiser cannot fold away (`black_box`), so the cost is per round.
+    let mut x = 1u64;
+    for _ in 0..burn {
+        x = std::hint::black_box(x.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1));
+    }
+    std::hint::black_box(x);
     let name = req
         .extensions()
         .get::<Token>()
@@ -42,7 +54,7 @@ async fn hello(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallib
     )))))
 }
 
-const USAGE: &str = "usage: hyper [--no-auth | --no-cache] | hyper --mint [N]";
+const USAGE: &str = "usage: hyper [--no-auth | --no-cache] [--burn N] | hyper --mint [N]";
 
 /// What the command line asks for.
 struct Args {
@@ -52,6 +64,8 @@ struct Args {
     no_auth: bool,
     /// `--no-cache`: the layer without its cache of verified sessions (every request decrypts).
     no_cache: bool,
+    /// `--burn N`: spin N rounds in the handler (a control for load tests).
+    burn: u32,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -59,12 +73,19 @@ fn parse_args() -> Result<Args, String> {
         mint: None,
         no_auth: false,
         no_cache: false,
+        burn: 0,
     };
     let mut args = std::env::args().skip(1).peekable();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--no-auth" => parsed.no_auth = true,
             "--no-cache" => parsed.no_cache = true,
+            "--burn" => {
+                let n = args.next().ok_or("--burn takes a count")?;
+                parsed.burn = n
+                    .parse()
+                    .map_err(|_| format!("--burn takes a count, not {n:?}"))?;
+            }
             "--mint" => {
                 let n = match args.next_if(|a| !a.starts_with("--")) {
                     Some(n) => n
@@ -137,6 +158,7 @@ async fn main() -> ExitCode {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
     let with_auth = !args.no_auth;
+    let burn = args.burn;
     println!(
         "hyper example listening on http://{addr} ({})",
         if with_auth {
@@ -154,12 +176,14 @@ async fn main() -> ExitCode {
             // HTTP/1.1 only (wrk speaks nothing else), so the examples need no h2.
             let builder = http1::Builder::new();
             let result = if with_auth {
-                let svc = ServiceBuilder::new().layer(auth).service_fn(hello);
+                let svc = ServiceBuilder::new()
+                    .layer(auth)
+                    .service_fn(move |req| hello(req, burn));
                 builder
                     .serve_connection(io, TowerToHyperService::new(svc))
                     .await
             } else {
-                let svc = ServiceBuilder::new().service_fn(hello);
+                let svc = ServiceBuilder::new().service_fn(move |req| hello(req, burn));
                 builder
                     .serve_connection(io, TowerToHyperService::new(svc))
                     .await

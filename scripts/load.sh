@@ -22,8 +22,16 @@
 # the server used: well under 100% for bare means wrk, not hyper, was the limit.
 # A run whose server got less than 85% of CPU 0 is marked and repeated (up to $RETRIES, 2, extra
 # runs per case); the best-of takes every run.
+# Besides req/s and latencies, each run gives the server's CPU time per request ("us/req": its
+# user+system time over the requests wrk completed), the layer's cost under load whichever side
+# was the bottleneck. Latency in this closed loop depends on which side that is: wrk on one core
+# is about as fast as bare hyper on the other, so with bare hyper part of the queue waits in wrk
+# (between a response and the next request, which wrk does not time), and any extra server CPU
+# moves it into the server (timed). CONTROL_BURN=N adds a control mode "burn": bare hyper whose
+# handler spins N rounds (examples/hyper.rs --burn; ~700 rounds cost about what the layer does),
+# so the latency that any added CPU costs can be told from what the layer itself costs.
 # Environment: UNSEEN_POOL, CYCLING_SESSIONS (1000), ROUNDS, RETRIES, LAYER_FLAGS (extra flags
-# for the server with the layer, e.g. --no-cache), BASELINE (a git revision: its library, built
+# for the server with the layer, e.g. --no-cache), CONTROL_BURN, BASELINE (a git revision: its library, built
 # with this tree's hyper example in ~/.cache/tower-nextauth-load-baseline/, runs as a third mode "base" in every
 # round, after bare and layer, so "the unseen case is no slower than fa02b12" is measured as
 # `BASELINE=fa02b12 bash scripts/load.sh 12 64 unseen`; a revision without
@@ -39,6 +47,7 @@ pool=${UNSEEN_POOL:-200000}
 cycling=${CYCLING_SESSIONS:-1000}
 rounds=${ROUNDS:-2}
 read -r -a layer_flags <<<"${LAYER_FLAGS:-}"
+case ${CONTROL_BURN:-0} in *[!0-9]*) echo "load.sh: CONTROL_BURN must be a count of rounds" >&2; exit 2 ;; esac
 for c in "${cases[@]}"; do
   case $c in cycling | single | unseen) ;; *) echo "load.sh: unknown case $c (cycling, single, unseen)" >&2; exit 2 ;; esac
 done
@@ -89,10 +98,14 @@ sed -n "2,$((pool + 1))p" "$tmp/all" >"$tmp/unseen"
 # wrk: each request the next Cookie value of the file, requests formatted once at start-up.
 write_rotate_lua "$tmp/rotate.lua"
 
-results=$tmp/results # case mode round rps p50us p99us maxus requests rss_before rss_after cpu%
-run() { # $1 = case, $2 = bare|layer, $3 = round
+results=$tmp/results # case mode round rps p50us p99us maxus requests rss_before rss_after cpu% us/req
+run() { # $1 = case, $2 = bare|layer|base|burn, $3 = round
   local case=$1 mode=$2 round=$3 flags=() server=$bin
-  [ "$mode" = bare ] && flags=(--no-auth) || flags=("${layer_flags[@]}")
+  case $mode in
+    bare) flags=(--no-auth) ;;
+    burn) flags=(--no-auth --burn "$CONTROL_BURN") ;;
+    *) flags=("${layer_flags[@]}") ;;
+  esac
   [ "$mode" = base ] && server=$base_bin
   local port=$((20000 + RANDOM % 20000))
   env -u NEXTAUTH_SECRET -u AUTH_SECRET -u NEXTAUTH_URL -u AUTH_URL PORT=$port \
@@ -121,23 +134,24 @@ run() { # $1 = case, $2 = bare|layer, $3 = round
   if grep -q "Socket errors" <<<"$out"; then
     echo "load.sh: warning: $case $mode: $(grep "Socket errors" <<<"$out" | xargs)" >&2
   fi
-  local rps p50 p99 max reqs cpu
+  local rps p50 p99 max reqs cpu per
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   max=$(awk '$1=="Latency" {print $4}' <<<"$out")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   cpu=$(awk -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v s="$secs" 'BEGIN { printf "%.0f", 100 * t / hz / s }')
+  per=$(awk -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v n="$reqs" 'BEGIN { printf "%.2f", 1e6 * t / hz / n }')
   local note=
   [ "$cpu" -ge 85 ] || note="  (server below 85% of its CPU: other work on the machine, or wrk, held it back)"
-  printf '%-8s %-6s #%s %10s req/s  p50 %-8s p99 %-8s max %-8s requests %-9s RSS KiB %s -> %s  server CPU %s%%%s\n' \
-    "$case" "$mode" "$round" "$rps" "$p50" "$p99" "$max" "$reqs" "$before" "$after" "$cpu" "$note"
-  echo "$case $mode $round $rps $(to_us "$p50") $(to_us "$p99") $(to_us "$max") $reqs $before $after $cpu" >>"$results"
+  printf '%-8s %-6s #%s %10s req/s  p50 %-8s p99 %-8s max %-8s requests %-9s RSS KiB %s -> %s  server CPU %s%%, %s us/req%s\n' \
+    "$case" "$mode" "$round" "$rps" "$p50" "$p99" "$max" "$reqs" "$before" "$after" "$cpu" "$per" "$note"
+  echo "$case $mode $round $rps $(to_us "$p50") $(to_us "$p99") $(to_us "$max") $reqs $before $after $cpu $per" >>"$results"
 }
 
 echo "hyper example, $conns connections, ${secs}s per run, $rounds rounds, $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine makes the figures noisy)"
-echo "sessions: cycling $cycling, unseen pool $pool; layer flags: ${LAYER_FLAGS:-(none)}"
+echo "sessions: cycling $cycling, unseen pool $pool; layer flags: ${LAYER_FLAGS:-(none)}${CONTROL_BURN:+; control: bare with --burn $CONTROL_BURN}"
 # A run whose server got less than 85% of CPU 0 was disturbed (this machine is shared); it is
 # repeated, up to $RETRIES times per case, and every run counts towards the best-of.
 retries_left=0
@@ -155,6 +169,7 @@ for case in "${cases[@]}"; do
     # machine whose speed drifts within a round, no mode always gets the first slot.
     modes=(bare layer)
     [ -z "$base_bin" ] || modes+=(base)
+    [ -z "${CONTROL_BURN:-}" ] || modes+=(burn)
     for k in "${!modes[@]}"; do
       attempt "$case" "${modes[(k + round - 1) % ${#modes[@]}]}" "$round"
     done
@@ -163,34 +178,42 @@ done
 
 echo
 echo "best of $rounds rounds (each figure on its own: highest req/s, lowest latencies; RSS of the best-req/s run),"
-echo "and the median req/s over the rounds, which moves less with a disturbed run:"
+echo "then the medians over the rounds (they move less with a disturbed run), and us/req, the server's CPU time a request:"
 printf '%-8s %-6s %11s %9s %9s %9s %22s %9s\n' case mode req/s p50_us p99_us max_us "RSS KiB before->after" server_CPU
 for case in "${cases[@]}"; do
   awk -v c="$case" '
-    function median(m,   n, i, j, t, v) {
-      n = split(all[m], v, " ")
+    function median(list,   n, i, j, t, v) {
+      n = split(list, v, " ")
       for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
       return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
     }
+    # "a" against "b": best-of, medians, and the median over rounds of each round pair (the run
+    # of a against the run of b in the same round, the steadiest figure on a drifting machine).
+    function compare(a, b,   r, tp, pp, dp) {
+      tp = pp = dp = ""
+      for (r in rounds) if (((a, r) in by) && ((b, r) in by)) {
+        tp = tp " " by[a, r] / by[b, r]; pp = pp " " p99by[a, r] / p99by[b, r]; dp = dp " " (usby[a, r] - usby[b, r])
+      }
+      printf "%-8s %s/%s: throughput %.1f%% (medians %.1f%%, paired %.1f%%); p99 %.2fx (medians %.2fx, paired %.2fx); p50 %.2fx; server CPU %+.2f us/req (paired median)\n", c, a, b, 100 * rps[a] / rps[b], 100 * median(all[a]) / median(all[b]), 100 * median(tp), p99[a] / p99[b], median(p99s[a]) / median(p99s[b]), median(pp), p50[a] / p50[b], median(dp)
+    }
     $1 == c {
       m = $2
-      all[m] = all[m] " " $4
       r = $3; sub(/\+.*/, "", r); rounds[r] = 1
-      if (!((m, r) in by) || $4 > by[m, r]) by[m, r] = $4
+      all[m] = all[m] " " $4; p99s[m] = p99s[m] " " $6; uss[m] = uss[m] " " $12
+      # A retried round keeps its best run.
+      if (!((m, r) in by) || $4 > by[m, r]) { by[m, r] = $4; p99by[m, r] = $6; usby[m, r] = $12 }
       if (!(m in rps) || $4 > rps[m]) { rps[m] = $4; rss[m] = $9 "->" $10; cpu[m] = $11 }
       if (!(m in p50) || $5 < p50[m]) p50[m] = $5
       if (!(m in p99) || $6 < p99[m]) p99[m] = $6
       if (!(m in mx) || $7 < mx[m]) mx[m] = $7
     }
     END {
-      n = split("bare layer base", modes, " ")
+      n = split("bare layer base burn", modes, " ")
       for (k = 1; k <= n; k++) { m = modes[k]
         if (!(m in rps)) continue
-        printf "%-8s %-6s %11.0f %9d %9d %9d %22s %8s%%   median %.0f\n", c, m, rps[m], p50[m], p99[m], mx[m], rss[m], cpu[m], median(m) }
-      # In each round, the layer run against the bare run just before it (the steadiest figure).
-      for (r in rounds) if ((("layer", r) in by) && (("bare", r) in by)) all["pair"] = all["pair"] " " by["layer", r] / by["bare", r]
-      printf "%-8s layer/bare: throughput %.1f%% (medians %.1f%%, median of the rounds paired %.1f%%), p99 %.2fx, p50 %.2fx\n", c, 100 * rps["layer"] / rps["bare"], 100 * median("layer") / median("bare"), 100 * median("pair"), p99["layer"] / p99["bare"], p50["layer"] / p50["bare"]
-      if ("base" in rps)
-        printf "%-8s layer/base: throughput %.1f%% (medians %.1f%%), p99 %.2fx\n", c, 100 * rps["layer"] / rps["base"], 100 * median("layer") / median("base"), p99["layer"] / p99["base"]
+        printf "%-8s %-6s %11.0f %9d %9d %9d %22s %8s%%   medians: %.0f req/s, p99 %d us, %.2f us/req\n", c, m, rps[m], p50[m], p99[m], mx[m], rss[m], cpu[m], median(all[m]), median(p99s[m]), median(uss[m]) }
+      compare("layer", "bare")
+      if ("base" in rps) compare("layer", "base")
+      if ("burn" in rps) compare("burn", "bare")
     }' "$results"
 done
