@@ -27,7 +27,8 @@
 # was the bottleneck. Latency in this closed loop depends on which side that is: wrk on one core
 # is about as fast as bare hyper on the other, so with bare hyper part of the queue waits in wrk
 # (between a response and the next request, which wrk does not time), and any extra server CPU
-# moves it into the server (timed). CONTROL_BURN=N adds a control mode "burn": bare hyper whose
+# moves it into the server (timed): with 64 connections a request cycle takes 64 / (req/s), and
+# what the mean latency leaves of it is the untimed wait. CONTROL_BURN=N adds a control mode "burn": bare hyper whose
 # handler spins N rounds (examples/hyper.rs --burn; ~700 rounds cost about what the layer does),
 # so the latency that any added CPU costs can be told from what the layer itself costs.
 # Environment: UNSEEN_POOL, CYCLING_SESSIONS (1000), ROUNDS, RETRIES, LAYER_FLAGS (extra flags
@@ -134,8 +135,9 @@ run() { # $1 = case, $2 = bare|layer|base|burn, $3 = round
   if grep -q "Socket errors" <<<"$out"; then
     echo "load.sh: warning: $case $mode: $(grep "Socket errors" <<<"$out" | xargs)" >&2
   fi
-  local rps p50 p99 max reqs cpu per
+  local rps mean p50 p99 max reqs cpu per
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  mean=$(awk '$1=="Latency" {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   max=$(awk '$1=="Latency" {print $4}' <<<"$out")
@@ -144,8 +146,8 @@ run() { # $1 = case, $2 = bare|layer|base|burn, $3 = round
   per=$(awk -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v n="$reqs" 'BEGIN { printf "%.2f", 1e6 * t / hz / n }')
   local note=
   [ "$cpu" -ge 85 ] || note="  (server below 85% of its CPU: other work on the machine, or wrk, held it back)"
-  printf '%-8s %-6s #%s %10s req/s  p50 %-8s p99 %-8s max %-8s requests %-9s RSS KiB %s -> %s  server CPU %s%%, %s us/req%s\n' \
-    "$case" "$mode" "$round" "$rps" "$p50" "$p99" "$max" "$reqs" "$before" "$after" "$cpu" "$per" "$note"
+  printf '%-8s %-6s #%s %10s req/s  mean %-8s p50 %-8s p99 %-8s max %-8s requests %-9s RSS KiB %s -> %s  server CPU %s%%, %s us/req%s\n' \
+    "$case" "$mode" "$round" "$rps" "$mean" "$p50" "$p99" "$max" "$reqs" "$before" "$after" "$cpu" "$per" "$note"
   echo "$case $mode $round $rps $(to_us "$p50") $(to_us "$p99") $(to_us "$max") $reqs $before $after $cpu $per" >>"$results"
 }
 
