@@ -101,7 +101,8 @@ write_rotate_lua "$work/rotate.lua"
 results=$work/results # mode round rps p50us p99us maxus requests lookups/s statements/s lookup% cpu%
 failed=0
 run() { # $1 = jwt|database, $2 = round
-  local mode=$1 round=$2 port=$((20000 + RANDOM % 20000))
+  local mode=$1 round=$2 port
+  port=$(free_port)
   local server_env=("${clean_env[@]}" RUST_LOG=warn PORT=$port)
   [ "$mode" = database ] && server_env+=(DATABASE_URL="$db_url")
   "${server_env[@]}" taskset -c 0 "$bin" >"$work/server.out" 2>"$work/server.err" &
@@ -156,7 +157,7 @@ run() { # $1 = jwt|database, $2 = round
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  max=$(awk '$1=="Latency" {print $4}' <<<"$out")
+  max=$(awk '$1=="Latency" && $2 ~ /^[0-9]/ {print $4}' <<<"$out")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   [ -n "$rps" ] && [ -n "$reqs" ] || { echo "$out" >&2; die "$mode: could not read wrk's output"; }
   cpu=$(awk -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v s="$secs" 'BEGIN { printf "%.0f", 100 * t / hz / s }')

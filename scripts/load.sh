@@ -108,7 +108,8 @@ run() { # $1 = case, $2 = bare|layer|base|burn, $3 = round
     *) flags=("${layer_flags[@]}") ;;
   esac
   [ "$mode" = base ] && server=$base_bin
-  local port=$((20000 + RANDOM % 20000))
+  local port
+  port=$(free_port)
   env -u NEXTAUTH_SECRET -u AUTH_SECRET -u NEXTAUTH_URL -u AUTH_URL PORT=$port \
     taskset -c 0 "$server" "${flags[@]}" >"$tmp/server.log" 2>&1 &
   pid=$!
@@ -137,10 +138,10 @@ run() { # $1 = case, $2 = bare|layer|base|burn, $3 = round
   fi
   local rps mean p50 p99 max reqs cpu per
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  mean=$(awk '$1=="Latency" {print $2}' <<<"$out")
+  mean=$(awk '$1=="Latency" && $2 ~ /^[0-9]/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  max=$(awk '$1=="Latency" {print $4}' <<<"$out")
+  max=$(awk '$1=="Latency" && $2 ~ /^[0-9]/ {print $4}' <<<"$out")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   cpu=$(awk -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v s="$secs" 'BEGIN { printf "%.0f", 100 * t / hz / s }')
   per=$(awk -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v n="$reqs" 'BEGIN { printf "%.2f", 1e6 * t / hz / n }')

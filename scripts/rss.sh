@@ -44,7 +44,7 @@ env -u NEXTAUTH_SECRET -u AUTH_SECRET -u NEXTAUTH_URL -u AUTH_URL "$bin" --mint 
 # SIGINT, which the loop below sends when it sees the file.
 write_rotate_lua "$tmp/rotate.lua"
 
-port=$((20000 + RANDOM % 20000))
+port=$(free_port)
 env -u NEXTAUTH_SECRET -u AUTH_SECRET -u NEXTAUTH_URL -u AUTH_URL PORT=$port \
   taskset -c 0 "$bin" "${layer_flags[@]}" >"$tmp/server.log" 2>&1 &
 pid=$!

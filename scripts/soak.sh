@@ -4,12 +4,13 @@
 #   bash scripts/soak.sh [seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/wrk-lib.sh # free_port
 secs=${1:-60}
 conns=${2:-256}
 ulimit -n 65536 2>/dev/null || true
 cargo build -q --release --example quickstart --features axum,tracing
 cargo bench --no-run -q -p tower-nextauth-benches --bench soak
-port=$((20000 + RANDOM % 20000))
+port=$(free_port)
 env -u NEXTAUTH_SECRET -u AUTH_SECRET -u NEXTAUTH_URL -u AUTH_URL PORT=$port \
   target/release/examples/quickstart >target/soak-server.log 2>&1 &
 pid=$!

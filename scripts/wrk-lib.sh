@@ -7,6 +7,10 @@
 #                               arguments after `--`: the file, then optionally a request count
 #                               at which the thread stops and creates a flag file (0: never), the
 #                               flag file's path, and how many times in a row each line is sent (1)
+#   free_port                   a loopback TCP port for a test server: below the kernel's
+#                               ephemeral range (which wrk's own connections take ports from, so
+#                               a port above it can be taken by the time the server binds it) and
+#                               with nothing listening on it
 #   rss_kib PID / cpu_ticks PID / to_us FIGURE   a process's RSS in KiB, its user+system clock
 #                               ticks, and one of wrk's latency figures (123.45us, 1.30ms, 2.00s)
 #                               in microseconds
@@ -43,6 +47,22 @@ function request()
   return requests[math.floor((i - 1) / repeat_) + 1]
 end
 EOF
+}
+
+free_port() {
+  local low port
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 11024 ] 2>/dev/null || low=32768
+  for _ in $(seq 100); do
+    port=$((10000 + RANDOM % (low - 10000)))
+    # A refused connection: nothing listens there.
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+  echo "free_port: no free port below $low" >&2
+  return 1
 }
 
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
