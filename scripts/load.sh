@@ -12,14 +12,13 @@
 #            $UNSEEN_POOL requests earlier, beyond any cache bound smaller than that. (A
 #            scan-resistant cache may still keep a few entries across a cycle: quick_cache hits
 #            ~3% when 200,000 keys cycle through 10,000 entries, see the cache_choice bench.)
-# Every comparison runs $ROUNDS (2) times, alternating bare and layer (which one goes first
-# alternates too), each run on a fresh server; the summary takes the best of each figure over the
-# rounds, and gives the medians and the median over rounds of layer / bare (each layer run
-# against the bare run of its round), which move less on a machine whose speed drifts between
-# runs. Server on CPU 0, wrk on CPU
-# 1, so they don't compete for one core. wrk sends the same pre-formatted requests (a Lua script
-# rotating through a file of Cookie values) to both servers. "server CPU" is the share of CPU 0
-# the server used: well under 100% for bare means wrk, not hyper, was the limit.
+# Every comparison runs $ROUNDS (2) times, alternating the modes (which one goes first rotates),
+# each run on a fresh server; the summary takes the best of each figure over the rounds, and gives
+# the medians and the median over rounds of layer / bare (each layer run against the bare run of
+# its round), which move less on a machine whose speed drifts between runs. Server on CPU 0, wrk on
+# CPU 1, so they don't compete for one core. wrk sends the same pre-formatted requests (a Lua
+# script rotating through a file of Cookie values) to both servers. "server CPU" is the share of
+# CPU 0 the server used: well under 100% for bare means wrk, not hyper, was the limit.
 # A run whose server got less than 85% of CPU 0 is marked and repeated (up to $RETRIES, 2, extra
 # runs per case); the best-of takes every run.
 # Besides req/s and latencies, each run gives the server's CPU time per request ("us/req": its
@@ -28,14 +27,15 @@
 # is about as fast as bare hyper on the other, so with bare hyper part of the queue waits in wrk
 # (between a response and the next request, which wrk does not time), and any extra server CPU
 # moves it into the server (timed): with 64 connections a request cycle takes 64 / (req/s), and
-# what the mean latency leaves of it is the untimed wait. CONTROL_BURN=N adds a control mode "burn": bare hyper whose
-# handler spins N rounds (examples/hyper.rs --burn; ~700 rounds cost about what the layer does),
-# so the latency that any added CPU costs can be told from what the layer itself costs.
+# what the mean latency leaves of it is the untimed wait. CONTROL_BURN=N adds a control mode
+# "burn": bare hyper whose handler spins N rounds (examples/hyper.rs --burn; 400 rounds cost
+# about what the layer does on this machine when it is quiet, 0.5-0.7 us), so the latency that
+# any added CPU costs can be told from what the layer itself costs.
 # Environment: UNSEEN_POOL, CYCLING_SESSIONS (1000), ROUNDS, RETRIES, LAYER_FLAGS (extra flags
-# for the server with the layer, e.g. --no-cache), CONTROL_BURN, BASELINE (a git revision: its library, built
-# with this tree's hyper example in ~/.cache/tower-nextauth-load-baseline/, runs as a third mode "base" in every
-# round, after bare and layer, so "the unseen case is no slower than fa02b12" is measured as
-# `BASELINE=fa02b12 bash scripts/load.sh 12 64 unseen`; a revision without
+# for the server with the layer, e.g. --no-cache), CONTROL_BURN, BASELINE (a git revision: its
+# library, built with this tree's hyper example in ~/.cache/tower-nextauth-load-baseline/, runs
+# as a third mode "base" in every round, so "the unseen case is no slower than fa02b12" is
+# measured as `BASELINE=fa02b12 bash scripts/load.sh 12 64 unseen`; a revision without
 # `Builder::session_cache` gets the example without its --no-cache branch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -138,11 +138,16 @@ run() { # $1 = case, $2 = bare|layer|base|burn, $3 = round
   fi
   local rps mean p50 p99 max reqs cpu per
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  mean=$(awk '$1=="Latency" && $2 ~ /^[0-9]/ {print $2}' <<<"$out")
+  # wrk's "Latency  avg stdev max" line, not its "Latency Distribution" header.
+  read -r mean max <<<"$(awk '$1=="Latency" && $2 ~ /^[0-9]/ {print $2, $4}' <<<"$out")"
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  max=$(awk '$1=="Latency" && $2 ~ /^[0-9]/ {print $4}' <<<"$out")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  if [ -z "$rps" ] || [ -z "$reqs" ]; then
+    echo "load.sh: $case $mode: could not read wrk's output:" >&2
+    echo "$out" >&2
+    exit 1
+  fi
   cpu=$(awk -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v s="$secs" 'BEGIN { printf "%.0f", 100 * t / hz / s }')
   per=$(awk -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v n="$reqs" 'BEGIN { printf "%.2f", 1e6 * t / hz / n }')
   local note=
